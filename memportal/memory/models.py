@@ -1,0 +1,155 @@
+"""Tenancy and the memory service's own records.
+
+The vectors themselves live in the ``memportal_memories`` table that mem0's pgvector store
+reads and writes; migration 0002 creates it with the indexes per-person queries need.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+APP_ID_VALIDATOR = RegexValidator(
+    r"^[a-z0-9][a-z0-9_\-]{1,62}$", "Lowercase letters, digits, '_' and '-', 2 to 63 characters."
+)
+
+
+def new_subject_id() -> str:
+    """An opaque mem0 user_id: 128 random bits, never derived from a name, email or pk."""
+    return "s_" + secrets.token_hex(16)
+
+
+class Tenant(models.Model):
+    slug = models.CharField(
+        "app_id", max_length=63, unique=True, validators=[APP_ID_VALIDATOR],
+        help_text="The mem0 app_id every memory of this tenant carries.",
+    )
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    offboarded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Membership(models.Model):
+    """A person inside one tenant. ``subject_id`` is their mem0 ``user_id``."""
+
+    class Role(models.TextChoices):
+        MEMBER = "member", "Member"
+        STAFF = "staff", "Staff"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="memberships"
+    )
+    external_id = models.CharField(
+        max_length=128, null=True, blank=True,
+        help_text="The tenant app's own id for this person (the user_id its app server sends).",
+    )
+    subject_id = models.CharField(max_length=40, unique=True, default=new_subject_id, editable=False)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    memory_paused = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "user"], condition=Q(user__isnull=False, ended_at__isnull=True),
+                name="one_active_membership_per_user_and_tenant",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], condition=Q(external_id__isnull=False, ended_at__isnull=True),
+                name="one_active_membership_per_external_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.user.email if self.user_id else (self.external_id or self.subject_id)
+        return f"{who} @ {self.tenant.slug} ({self.role})"
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.role == self.Role.STAFF and self.ended_at is None
+
+
+class MemoryEvent(models.Model):
+    """mem0's memory history (ADD / UPDATE / DELETE), kept in PostgreSQL instead of SQLite.
+
+    Erasure deletes these rows with the memory: they hold its old and new text.
+    """
+
+    memory_id = models.UUIDField(db_index=True)
+    event = models.CharField(max_length=10)
+    old_memory = models.TextField(null=True)
+    new_memory = models.TextField(null=True)
+    actor_id = models.CharField(max_length=200, null=True)
+    role = models.CharField(max_length=20, null=True)
+    is_deleted = models.BooleanField(default=False)
+    created_at = models.CharField(max_length=40, null=True)
+    updated_at = models.CharField(max_length=40, null=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+
+
+class MemoryMessage(models.Model):
+    """mem0's raw-message table (last messages per scope, used when an LLM extracts facts)."""
+
+    session_scope = models.CharField(max_length=400, db_index=True)
+    subject_id = models.CharField(max_length=128, null=True, db_index=True)
+    role = models.CharField(max_length=20, null=True)
+    content = models.TextField(null=True)
+    name = models.CharField(max_length=200, null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class ErasureReceipt(models.Model):
+    """What an erasure removed, when, and a verification count. Holds no memory text."""
+
+    class Kind(models.TextChoices):
+        MEMORY = "memory", "One memory"
+        RUN = "run", "One session"
+        AGENT = "agent", "One agent"
+        ALL = "all", "Everything"
+        ACCOUNT = "account", "Account deletion"
+        TENANT = "tenant", "Tenant offboarding"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="erasure_receipts")
+    membership = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="erasure_receipts"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    agent_id = models.CharField(max_length=128, blank=True, default="")
+    run_id = models.CharField(max_length=128, blank=True, default="")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_via = models.CharField(max_length=20, default="you")
+    memories_erased = models.PositiveIntegerField(default=0)
+    history_rows_erased = models.PositiveIntegerField(default=0)
+    message_rows_erased = models.PositiveIntegerField(default=0)
+    remaining_after = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-finished_at"]
+
+    @property
+    def verified(self) -> bool:
+        return self.remaining_after == 0

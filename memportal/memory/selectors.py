@@ -1,0 +1,159 @@
+"""Reads. Every query is confined to one membership's ``app_id`` + ``user_id`` in SQL.
+
+Reads use SQL on mem0's own table rather than ``Memory.get_all``/``search``: mem0 has no paging,
+no order and no count (``get_all`` stops at ``top_k``), and its search adds BM25 and a 0.1
+score threshold. Here search is exact cosine ranking within the person's rows, which the btree
+indexes from migration 0002 make cost proportional to that person's memories, not the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import connection
+
+from .errors import InvalidInput, MemoryNotFound
+from .models import MemoryEvent, Membership
+from .records import TABLE, HistoryEntry, MemoryPage, MemoryRecord, ScopeCount, _when
+from .validation import clean_optional_id, clean_page, clean_query
+
+
+def _scope_sql(member: Membership, *, agent_id: str | None = None, run_id: str | None = None) -> tuple[str, list]:
+    where = ["payload->>'app_id' = %s", "payload->>'user_id' = %s"]
+    params: list[Any] = [member.tenant.slug, member.subject_id]
+    if agent_id is not None:
+        where.append("payload->>'agent_id' = %s")
+        params.append(clean_optional_id(agent_id, field="agent_id"))
+    if run_id is not None:
+        where.append("payload->>'run_id' = %s")
+        params.append(clean_optional_id(run_id, field="run_id"))
+    return " AND ".join(where), params
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def _payload(value: Any) -> dict[str, Any]:
+    import json
+
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _uuid_or_404(memory_id: Any) -> str:
+    import uuid
+
+    try:
+        return str(uuid.UUID(str(memory_id)))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise MemoryNotFound() from exc
+
+
+def vector_literal(vector: Any) -> str:
+    """pgvector's text form; sent as a literal it costs far less than a Python list parameter."""
+    return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
+
+
+def memory_list(
+    *, member: Membership, agent_id: str | None = None, run_id: str | None = None, page: int = 1, page_size: int = 50
+) -> MemoryPage:
+    """Newest first, stable (ties broken by id), with the total for this filter."""
+    page, page_size = clean_page(page, page_size)
+    where, params = _scope_sql(member, agent_id=agent_id, run_id=run_id)
+    total = _fetch(f"SELECT count(*) FROM {TABLE} WHERE {where}", params)[0][0]
+    rows = _fetch(
+        f"SELECT id, payload FROM {TABLE} WHERE {where} "
+        "ORDER BY payload->>'created_at' DESC, id DESC LIMIT %s OFFSET %s",
+        [*params, page_size, (page - 1) * page_size],
+    )
+    return MemoryPage([MemoryRecord.from_row(r[0], _payload(r[1])) for r in rows], total, page, page_size)
+
+
+def memory_count(*, member: Membership) -> int:
+    where, params = _scope_sql(member)
+    return _fetch(f"SELECT count(*) FROM {TABLE} WHERE {where}", params)[0][0]
+
+
+def memory_iter(*, member: Membership, batch_size: int = 500) -> Iterator[MemoryRecord]:
+    """Every memory of the person, oldest first, fetched in keyset batches (for streaming exports)."""
+    where, params = _scope_sql(member)
+    last: tuple[str, str] = ("", "00000000-0000-0000-0000-000000000000")
+    while True:
+        rows = _fetch(
+            f"SELECT id, payload FROM {TABLE} WHERE {where} "
+            "AND (coalesce(payload->>'created_at', ''), id) > (%s, %s::uuid) "
+            "ORDER BY coalesce(payload->>'created_at', ''), id LIMIT %s",
+            [*params, last[0], last[1], batch_size],
+        )
+        if not rows:
+            return
+        for memory_id, payload in rows:
+            yield MemoryRecord.from_row(memory_id, _payload(payload))
+        last_payload = _payload(rows[-1][1])
+        last = (last_payload.get("created_at") or "", str(rows[-1][0]))
+
+
+def memory_get(*, member: Membership, memory_id: Any) -> MemoryRecord:
+    """The person's memory, or MemoryNotFound: the same for someone else's id and a missing one."""
+    memory_uuid = _uuid_or_404(memory_id)
+    where, params = _scope_sql(member)
+    rows = _fetch(f"SELECT id, payload FROM {TABLE} WHERE id = %s AND {where}", [memory_uuid, *params])
+    if not rows:
+        raise MemoryNotFound()
+    return MemoryRecord.from_row(rows[0][0], _payload(rows[0][1]))
+
+
+def memory_get_many(*, member: Membership, memory_ids: list[str]) -> list[MemoryRecord]:
+    if not memory_ids:
+        return []
+    where, params = _scope_sql(member)
+    rows = _fetch(
+        f"SELECT id, payload FROM {TABLE} WHERE id = ANY(%s::uuid[]) AND {where} "
+        "ORDER BY payload->>'created_at', id",
+        [[_uuid_or_404(m) for m in memory_ids], *params],
+    )
+    return [MemoryRecord.from_row(r[0], _payload(r[1])) for r in rows]
+
+
+def memory_search(
+    *, member: Membership, query: str, agent_id: str | None = None, run_id: str | None = None, limit: int = 10
+) -> list[MemoryRecord]:
+    """Exact semantic search over the person's own memories, best first (score = cosine)."""
+    from .mem0_backend import get_memory
+
+    query = clean_query(query)
+    if not isinstance(limit, int) or not 1 <= limit <= 1000:
+        raise InvalidInput("limit", "must be between 1 and 1000")
+    where, params = _scope_sql(member, agent_id=agent_id, run_id=run_id)
+    vector = vector_literal(get_memory().embedding_model.embed(query, "search"))
+    rows = _fetch(
+        f"SELECT id, payload, 1 - (vector <=> %s::vector) AS score FROM {TABLE} WHERE {where} "
+        "ORDER BY vector <=> %s::vector, id LIMIT %s",
+        [vector, *params, vector, limit],
+    )
+    return [MemoryRecord.from_row(r[0], _payload(r[1]), score=float(r[2])) for r in rows]
+
+
+def memory_history(*, member: Membership, memory_id: Any) -> list[HistoryEntry]:
+    """Changes to one of the person's memories, oldest first (ownership checked first)."""
+    record = memory_get(member=member, memory_id=memory_id)
+    return [
+        HistoryEntry(e.event, e.old_memory, e.new_memory, _when(e.updated_at or e.created_at), e.actor_id, e.role)
+        for e in MemoryEvent.objects.filter(memory_id=record.id)
+    ]
+
+
+def memory_scope_counts(*, member: Membership, key: str, agent_id: str | None = None) -> list[ScopeCount]:
+    """The person's agents (key='agent_id') or sessions (key='run_id'), with counts, for filters."""
+    if key not in {"agent_id", "run_id"}:
+        raise InvalidInput("key", "must be agent_id or run_id")
+    where, params = _scope_sql(member, agent_id=agent_id)
+    rows = _fetch(
+        f"SELECT payload->>'{key}' AS v, count(*) FROM {TABLE} WHERE {where} AND payload ? '{key}' "
+        "GROUP BY v ORDER BY count(*) DESC, v",
+        params,
+    )
+    return [ScopeCount(r[0], r[1]) for r in rows if r[0]]

@@ -1,0 +1,205 @@
+"""Writes: add, correct, delete, erase, pause. Each takes the acting membership.
+
+Every write runs inside one transaction on the Django connection that mem0's store also uses
+(see mem0_backend), so a memory, its history rows and an erasure receipt commit or fail together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.utils import timezone
+
+from . import selectors
+from .errors import MembershipEnded, MemoryPaused
+from .mem0_backend import get_memory, llm_configured
+from .models import ErasureReceipt, MemoryEvent, MemoryMessage, Membership, Tenant
+from .records import ENTITY_TABLE, TABLE, MemoryRecord
+from .validation import clean_messages, clean_metadata, clean_optional_id, clean_text
+
+
+def _require_writable(member: Membership) -> None:
+    state = Membership.objects.filter(pk=member.pk).values("memory_paused", "ended_at").first()
+    if state is None or state["ended_at"] is not None:
+        raise MembershipEnded()
+    if state["memory_paused"]:
+        raise MemoryPaused()
+
+
+def memory_add(
+    *,
+    member: Membership,
+    messages: Any,
+    agent_id: Any = None,
+    run_id: Any = None,
+    metadata: Any = None,
+) -> list[MemoryRecord]:
+    """Store memories for the person. Without an LLM each message is stored verbatim (infer=False)."""
+    cleaned = clean_messages(messages)
+    agent = clean_optional_id(agent_id, field="agent_id")
+    run = clean_optional_id(run_id, field="run_id")
+    meta = {**clean_metadata(metadata), "app_id": member.tenant.slug}
+    _require_writable(member)
+    with transaction.atomic():
+        result = get_memory().add(
+            cleaned, user_id=member.subject_id, agent_id=agent, run_id=run, metadata=meta, infer=llm_configured()
+        )
+        ids = [item["id"] for item in result.get("results", []) if item.get("event", "ADD") != "DELETE"]
+        return selectors.memory_get_many(member=member, memory_ids=ids)
+
+
+def memory_update(*, member: Membership, memory_id: Any, text: Any) -> MemoryRecord:
+    """Correct a memory's text; it is re-embedded and the change recorded in its history."""
+    new_text = clean_text(text)
+    with transaction.atomic():
+        record = selectors.memory_get(member=member, memory_id=memory_id)
+        if new_text != record.text:
+            get_memory().update(record.id, text=new_text)
+        return selectors.memory_get(member=member, memory_id=record.id)
+
+
+@dataclass(frozen=True)
+class _Erased:
+    memories: int
+    history: int
+    messages: int
+
+
+def _purge_history(memory_ids: list[str]) -> int:
+    erased = 0
+    for start in range(0, len(memory_ids), 5000):
+        erased += MemoryEvent.objects.filter(memory_id__in=memory_ids[start : start + 5000]).delete()[0]
+    return erased
+
+
+def _purge_messages(subject_ids: list[str], agent_id: str | None, run_id: str | None) -> int:
+    rows = MemoryMessage.objects.filter(subject_id__in=subject_ids)
+    if agent_id is None and run_id is None:
+        return rows.delete()[0]
+    wanted = {f"agent_id={agent_id}"} if agent_id else set()
+    if run_id:
+        wanted.add(f"run_id={run_id}")
+    scopes = {s for s in rows.values_list("session_scope", flat=True).distinct() if wanted <= set(s.split("&"))}
+    return rows.filter(session_scope__in=scopes).delete()[0] if scopes else 0
+
+
+def _purge_entities(where: str, params: list[Any]) -> None:
+    """mem0's entity side-table (only filled when spaCy is installed) also holds text."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s)", [ENTITY_TABLE])
+        if cur.fetchone()[0] is not None:
+            cur.execute(f"DELETE FROM {ENTITY_TABLE} WHERE {where}", params)
+
+
+def _erase_where(where: str, params: list[Any]) -> list[str]:
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {TABLE} WHERE {where} RETURNING id", params)
+        return [str(r[0]) for r in cur.fetchall()]
+
+
+def _count_where(where: str, params: list[Any]) -> int:
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM {TABLE} WHERE {where}", params)
+        return cur.fetchone()[0]
+
+
+def _receipt(**fields: Any) -> ErasureReceipt:
+    return ErasureReceipt.objects.create(finished_at=timezone.now(), **fields)
+
+
+def memory_delete(
+    *, member: Membership, memory_id: Any, requested_by: AbstractBaseUser | None = None, via: str = "you"
+) -> ErasureReceipt:
+    """Erase one memory: its vector, its history and any copy of its text."""
+    started = timezone.now()
+    with transaction.atomic():
+        record = selectors.memory_get(member=member, memory_id=memory_id)
+        get_memory().delete(record.id)
+        history = _purge_history([record.id])
+        remaining = _count_where("id = %s", [record.id])
+        return _receipt(
+            tenant=member.tenant, membership=member, kind=ErasureReceipt.Kind.MEMORY,
+            agent_id=record.agent_id or "", run_id=record.run_id or "", requested_by=_user(requested_by),
+            requested_via=via, memories_erased=1, history_rows_erased=history, remaining_after=remaining,
+            started_at=started,
+        )
+
+
+def memory_delete_all(
+    *,
+    member: Membership,
+    agent_id: Any = None,
+    run_id: Any = None,
+    requested_by: AbstractBaseUser | None = None,
+    via: str = "you",
+    kind: str | None = None,
+) -> ErasureReceipt:
+    """Erase all the person's memories, or one agent's, or one session's, with a verified receipt."""
+    agent = clean_optional_id(agent_id, field="agent_id")
+    run = clean_optional_id(run_id, field="run_id")
+    if kind is None:
+        kind = ErasureReceipt.Kind.RUN if run else ErasureReceipt.Kind.AGENT if agent else ErasureReceipt.Kind.ALL
+    where, params = selectors._scope_sql(member, agent_id=agent, run_id=run)
+    started = timezone.now()
+    with transaction.atomic():
+        ids = _erase_where(where, params)
+        history = _purge_history(ids)
+        messages = _purge_messages([member.subject_id], agent, run)
+        entity_where = "payload->>'user_id' = %s"
+        _purge_entities(entity_where, [member.subject_id])
+        return _receipt(
+            tenant=member.tenant, membership=member, kind=kind, agent_id=agent or "", run_id=run or "",
+            requested_by=_user(requested_by), requested_via=via, memories_erased=len(ids),
+            history_rows_erased=history, message_rows_erased=messages,
+            remaining_after=_count_where(where, params), started_at=started,
+        )
+
+
+def membership_end(*, member: Membership, requested_by: AbstractBaseUser | None = None,
+                   via: str = "you") -> ErasureReceipt:
+    """Erase everything the person has in this tenant, then close the membership for good.
+
+    Its subject id is never reused: a later membership for the same person gets a new one.
+    """
+    with transaction.atomic():
+        receipt = memory_delete_all(member=member, requested_by=requested_by, via=via,
+                                    kind=ErasureReceipt.Kind.ACCOUNT)
+        Membership.objects.filter(pk=member.pk).update(ended_at=timezone.now())
+        return receipt
+
+
+def memory_pause_set(*, member: Membership, paused: bool) -> Membership:
+    Membership.objects.filter(pk=member.pk).update(memory_paused=bool(paused))
+    member.memory_paused = bool(paused)
+    return member
+
+
+# --- tenant-wide (admin offboarding) -----------------------------------------------------------
+def tenant_memory_count(*, tenant: Tenant) -> int:
+    return _count_where("payload->>'app_id' = %s", [tenant.slug])
+
+
+def tenant_erase_batch(*, tenant: Tenant, batch_size: int = 5000) -> _Erased:
+    """Erase up to ``batch_size`` of the tenant's memories in one transaction. 0 means done.
+
+    Idempotent and resumable: each batch commits on its own, so a job killed half-way simply
+    continues with what is left.
+    """
+    with transaction.atomic():
+        ids = _erase_where(
+            f"id IN (SELECT id FROM {TABLE} WHERE payload->>'app_id' = %s LIMIT %s)", [tenant.slug, batch_size]
+        )
+        history = _purge_history(ids)
+        messages = 0
+        if not ids:
+            subjects = list(Membership.objects.filter(tenant=tenant).values_list("subject_id", flat=True))
+            messages = _purge_messages(subjects, None, None)
+            _purge_entities("payload->>'user_id' = ANY(%s)", [subjects])
+        return _Erased(len(ids), history, messages)
+
+
+def _user(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
+    return user if user is not None and user.is_authenticated else None

@@ -1,0 +1,231 @@
+"""Django settings for memportal.
+
+Everything an operator may change is read from the environment; docs/configuration.md
+(and the table in the README) lists each variable. ``MEMPORTAL_ENV=production`` turns on
+the deployment hardening that ``manage.py check --deploy`` looks for.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("MEMPORTAL_DATA_DIR", BASE_DIR / ".data"))
+
+# mem0 reads both at import time: telemetry must be off and its folder ours before any
+# module imports mem0 (memportal.memory enforces the same again, in case settings were
+# bypassed).
+os.environ["MEM0_TELEMETRY"] = "False"
+os.environ.setdefault("MEM0_DIR", str(DATA_DIR / "mem0"))
+
+ENV = os.environ.get("MEMPORTAL_ENV", "development")
+PRODUCTION = ENV == "production"
+TESTING = os.environ.get("MEMPORTAL_TESTING") == "1"
+
+
+def _bool(name: str, default: bool) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise RuntimeError("DJANGO_SECRET_KEY must be set when MEMPORTAL_ENV=production")
+    SECRET_KEY = "dev-only-insecure-key-" + "x" * 40  # noqa: S105 - development default, refused in production
+
+DEBUG = _bool("DJANGO_DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "django_htmx",
+    "memportal.memory",
+    "memportal.accounts",
+    "memportal.you",
+    "memportal.agents",
+    "memportal.staff",
+    "memportal.offboarding",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "memportal.urls"
+WSGI_APPLICATION = "memportal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database: PostgreSQL + pgvector, embedded unless DATABASE_URL is set ---------------
+if os.environ.get("DATABASE_URL"):
+    import dj_database_url
+
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+else:
+    from memportal.database import DEFAULT_DATABASE, database_url
+
+    database_url(BASE_DIR)  # starts the embedded server and creates the database if needed
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": DEFAULT_DATABASE,
+            "USER": "postgres",
+            "HOST": str(Path(os.environ.get("MEMPORTAL_PGDATA", DATA_DIR / "pg")).resolve()),
+            "CONN_MAX_AGE": 60,
+        }
+    }
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("MEMPORTAL_TEST_DATABASE", "test_memportal")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A real, shared cache: allauth's rate limits must hold across processes.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "memportal_cache",
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+# --- Accounts (django-allauth) -------------------------------------------------------------
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = os.environ.get("MEMPORTAL_EMAIL_VERIFICATION", "none")
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "5/m/ip,5/5m/key",
+    "login": "30/m/ip",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reauthenticate": "10/m/user",
+}
+LOGIN_REDIRECT_URL = "you:list"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "memportal <noreply@localhost>")
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- Content-Security-Policy (Django 6 built-in): no inline script anywhere -----------------
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+
+# --- Security headers; strict in production ------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = _bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+# --- memportal's memory service -------------------------------------------------------------
+MEMPORTAL = {
+    # Tenant that browser sign-ups join (its slug is the mem0 app_id).
+    "DEFAULT_TENANT": os.environ.get("MEMPORTAL_DEFAULT_TENANT", "concierge_app"),
+    # Embedder: "onnx-minilm" (offline, shipped in a wheel), "openai" or "ollama".
+    "EMBEDDER": os.environ.get("MEMPORTAL_EMBEDDER", "onnx-minilm"),
+    "EMBEDDER_MODEL": os.environ.get("MEMPORTAL_EMBEDDER_MODEL", ""),
+    "EMBEDDER_BASE_URL": os.environ.get("MEMPORTAL_EMBEDDER_BASE_URL", ""),
+    "EMBEDDING_DIMS": int(os.environ.get("MEMPORTAL_EMBEDDING_DIMS", "384")),
+    "EMBEDDER_THREADS": int(os.environ.get("MEMPORTAL_EMBEDDER_THREADS", "1")),
+    # LLM: "" (none: memories stored verbatim, infer=False), "openai" or "ollama".
+    "LLM": os.environ.get("MEMPORTAL_LLM", ""),
+    "LLM_MODEL": os.environ.get("MEMPORTAL_LLM_MODEL", ""),
+    "LLM_BASE_URL": os.environ.get("MEMPORTAL_LLM_BASE_URL", ""),
+    "LLM_API_KEY": os.environ.get("MEMPORTAL_LLM_API_KEY", os.environ.get("OPENAI_API_KEY", "")),
+    "MAX_MEMORY_CHARS": int(os.environ.get("MEMPORTAL_MAX_MEMORY_CHARS", "2000")),
+    "MAX_MESSAGES_PER_ADD": int(os.environ.get("MEMPORTAL_MAX_MESSAGES_PER_ADD", "50")),
+    "COLLECTION": "memportal_memories",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("MEMPORTAL_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # mem0 logs memory text at INFO ("Updating memory with data=..."): keep it out of our logs,
+        # which erasure cannot reach.
+        "mem0": {"level": "ERROR"},
+    },
+}

@@ -1,0 +1,1 @@
+// Site-wide behaviour; no inline script anywhere (the CSP forbids it).
