@@ -2,13 +2,59 @@
 
 The three people of every isolation test: ``owner`` (alice), ``colleague`` (bob, same tenant)
 and ``stranger`` (jane, another tenant).
+
+The whole suite runs with outbound network connections refused: only loopback and Unix
+sockets are allowed (the database, the live test server, Chromium's DevTools pipe).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+
 import pytest
 
 from tests.factories import Person, person
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+class OutboundConnectionBlocked(OSError):
+    pass
+
+
+def _is_local(address) -> bool:
+    if isinstance(address, str | bytes):  # AF_UNIX path
+        return True
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded_connect(self, address):
+    if not _is_local(address):
+        raise OutboundConnectionBlocked(f"test suite tried to connect to {address!r}")
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    if not _is_local(address):
+        raise OutboundConnectionBlocked(f"test suite tried to connect to {address!r}")
+    return _real_connect_ex(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_outbound_network():
+    socket.socket.connect = _guarded_connect
+    socket.socket.connect_ex = _guarded_connect_ex
+    yield
+    socket.socket.connect = _real_connect
+    socket.socket.connect_ex = _real_connect_ex
 
 
 @pytest.fixture

@@ -249,3 +249,10 @@ def get_memory() -> Memory:
             if _memory is None:
                 _memory = build_memory()
     return _memory
+
+
+def telemetry_enabled() -> bool:
+    """What mem0 itself decided at import (tests assert it is False)."""
+    from mem0.memory import telemetry
+
+    return bool(telemetry.MEM0_TELEMETRY)
