@@ -5,4 +5,18 @@ from . import views
 app_name = "you"
 urlpatterns = [
     path("", views.memory_list, name="list"),
+    path("search/", views.memory_search, name="search"),
+    path("memories/<str:memory_id>/", views.memory_detail, name="detail"),
+    path("memories/<str:memory_id>/edit/", views.memory_edit, name="edit"),
+    path("memories/<str:memory_id>/delete/", views.memory_delete, name="delete"),
+    path("receipts/<str:receipt_id>/", views.receipt_detail, name="receipt"),
+    path("erase/session/", views.erase_session, name="erase_session"),
+    path("erase/agent/", views.erase_agent, name="erase_agent"),
+    path("erase/everything/", views.erase_all, name="erase_all"),
+    path("download/", views.export, name="export"),
+    path("pause/", views.pause, name="pause"),
+    path("who-looked/", views.access_log, name="access"),
+    path("app/", views.tenant_switch, name="tenant_switch"),
+    path("account/delete/", views.account_delete, name="account_delete"),
+    path("account/deleted/", views.account_deleted, name="account_deleted"),
 ]

@@ -1,0 +1,89 @@
+"""Reads for the "Your data" pages that combine memory-service reads (no SQL of its own)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
+from django.utils import timezone
+
+from memportal.memory import selectors
+from memportal.memory.errors import InvalidInput
+from memportal.memory.models import ErasureReceipt, Membership
+from memportal.memory.tenancy import access_membership_for_user, memberships_for_user
+
+#: Session key holding the tenant slug the person chose (only ever one of their own).
+TENANT_SESSION_KEY = "you_tenant"
+#: Session key holding the receipts of a deleted account, shown after sign-out.
+ACCOUNT_RECEIPTS_SESSION_KEY = "you_account_receipts"
+#: Cosine score under which a search hit is not shown as a match (mem0 uses the same 0.1 cut).
+SEARCH_MIN_SCORE = 0.1
+
+
+def member_for_request(request: HttpRequest) -> Membership:
+    """The acting membership: from request.user only; the session may pick among their own."""
+    return access_membership_for_user(user=request.user, tenant_slug=request.session.get(TENANT_SESSION_KEY))
+
+
+def member_choices(*, user: AbstractBaseUser) -> list[Membership]:
+    return memberships_for_user(user=user)
+
+
+def scope_exists(*, member: Membership, agent_id: str | None = None, run_id: str | None = None) -> bool:
+    """Whether the person has any memory with this agent / session (else the id is "not found")."""
+    try:
+        return selectors.memory_list(member=member, agent_id=agent_id, run_id=run_id, page_size=1).total > 0
+    except InvalidInput:
+        return False
+
+
+def receipt_for_member(*, member: Membership, receipt_id: Any) -> ErasureReceipt | None:
+    import uuid
+
+    try:
+        rid = uuid.UUID(str(receipt_id))
+    except (ValueError, TypeError):
+        return None
+    return ErasureReceipt.objects.filter(pk=rid, membership=member).select_related("tenant").first()
+
+
+def receipts_by_ids(*, receipt_ids: list[str]) -> list[ErasureReceipt]:
+    return list(ErasureReceipt.objects.filter(pk__in=receipt_ids).select_related("tenant"))
+
+
+def _history_dicts(member: Membership, memory_id: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "event": h.event,
+            "old_text": h.old_text,
+            "new_text": h.new_text,
+            "at": h.at.isoformat() if h.at else None,
+        }
+        for h in selectors.memory_history(member=member, memory_id=memory_id)
+    ]
+
+
+def export_chunks(*, member: Membership, batch_size: int = 500) -> Iterator[str]:
+    """The person's data as JSON text, one memory at a time (never the whole account in memory)."""
+    head = {
+        "format": "memportal.export/1",
+        "exported_at": timezone.now().isoformat(),
+        "tenant": {"app_id": member.tenant.slug, "name": member.tenant.name},
+        "memory_paused": member.memory_paused,
+    }
+    # The header object is written without its closing brace so "memories" can stream after it.
+    yield json.dumps(head)[:-1] + ', "memories": ['
+    first = True
+    for record in selectors.memory_iter(member=member, batch_size=batch_size):
+        item = record.as_dict(user_id=None)
+        item.pop("user_id")
+        item["tenant"] = member.tenant.slug
+        item["agent"] = record.agent_id
+        item["session"] = record.run_id
+        item["history"] = _history_dicts(member, record.id)
+        yield ("" if first else ",") + "\n" + json.dumps(item)
+        first = False
+    yield "\n]}\n"
