@@ -1,0 +1,104 @@
+"""Demo data from the stories memportal serves. Safe to run again: it only adds what is missing."""
+
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from memportal.memory import selectors, services
+from memportal.memory.models import Membership, Tenant
+from memportal.memory.tenancy import membership_ensure
+
+DEMO_PASSWORD = "memportal-demo-2026"  # noqa: S105 - printed demo credentials, development only
+DEMO_API_KEYS = {
+    "concierge_app": "mp_demo_concierge_app_key_do_not_use_in_production",
+    "sports_brand_portal": "mp_demo_sports_brand_portal_key_do_not_use_in_production",
+}
+
+TENANTS = {
+    "concierge_app": "Concierge App",
+    "sports_brand_portal": "Sports Brand Portal",
+}
+
+# (username, tenant, role, memories as (text, agent_id, run_id))
+PEOPLE = [
+    ("alice", "concierge_app", "member", [
+        ("I am vegetarian", "chef_recommender", None),
+        ("I do not eat mushrooms", "chef_recommender", None),
+    ]),
+    ("bob", "concierge_app", "member", [
+        ("I prefer a window seat on flights", "travel_planner", None),
+    ]),
+    ("cam", "concierge_app", "member", [
+        ("I avoid shellfish", "travel_planner", "tokyo-2025-weekend"),
+        ("I prefer boutique hotels", "travel_planner", "tokyo-2025-weekend"),
+        ("I would love a Kyoto kaiseki dinner", "chef_recommender", "menu-planning-2025-04"),
+    ]),
+    ("athlete_jane", "sports_brand_portal", "member", [
+        ("I train for marathons and run 60 km a week", "coach", "spring-2025-block"),
+        ("I prefer neutral running shoes, size 39", "shop_assistant", None),
+    ]),
+    ("coach_mike", "sports_brand_portal", "member", [
+        ("I coach a youth football team on Saturdays", "coach", None),
+    ]),
+    ("team_admin", "sports_brand_portal", "member", [
+        ("I order team kits every August", "shop_assistant", None),
+    ]),
+    ("concierge_staff", "concierge_app", "staff", []),
+    ("sports_staff", "sports_brand_portal", "staff", []),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo tenants, people, memories, a superuser and demo API keys (idempotent)."
+
+    def handle(self, *args, **options) -> None:
+        with transaction.atomic():
+            tenants = {
+                slug: Tenant.objects.get_or_create(slug=slug, defaults={"name": name})[0]
+                for slug, name in TENANTS.items()
+            }
+            rows = []
+            for username, slug, role, memories in PEOPLE:
+                user = self._user(username)
+                member = membership_ensure(user=user, tenant=tenants[slug], role=role)
+                if member.role != role:
+                    Membership.objects.filter(pk=member.pk).update(role=role)
+                if memories and selectors.memory_count(member=member) == 0:
+                    for text, agent_id, run_id in memories:
+                        services.memory_add(member=member, messages=text, agent_id=agent_id, run_id=run_id)
+                rows.append((f"{username}@example.com", slug, role, selectors.memory_count(member=member)))
+            self._user("admin", superuser=True)
+            rows.append(("admin@example.com", "(all tenants)", "superuser", 0))
+            keys = self._api_keys(tenants)
+
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/accounts/login/"))
+        self.stdout.write(f"Password for every demo login: {DEMO_PASSWORD}\n")
+        self.stdout.write(f"{'email':32} {'tenant (app_id)':22} {'role':10} memories")
+        for email, slug, role, count in rows:
+            self.stdout.write(f"{email:32} {slug:22} {role:10} {count}")
+        for slug, raw in keys.items():
+            self.stdout.write(f"Demo API key for {slug}: {raw}")
+
+    def _user(self, username: str, superuser: bool = False):
+        User = get_user_model()
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            make = User.objects.create_superuser if superuser else User.objects.create_user
+            user = make(username=username, email=f"{username}@example.com", password=DEMO_PASSWORD)
+        EmailAddress.objects.get_or_create(
+            user=user, email=user.email, defaults={"primary": True, "verified": True}
+        )
+        return user
+
+    def _api_keys(self, tenants: dict[str, Tenant]) -> dict[str, str]:
+        try:
+            from memportal.agents.services import appkey_ensure_demo
+        except ImportError:  # the agents app is not installed
+            return {}
+        return {
+            slug: appkey_ensure_demo(tenant=tenants[slug], raw_key=DEMO_API_KEYS[slug])
+            for slug in tenants
+        }
