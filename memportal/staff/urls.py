@@ -1,2 +1,16 @@
+from django.urls import path
+
+from . import views
+
 app_name = "staff"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<str:slug>/", views.audit, name="audit"),
+    path("<str:slug>/export/", views.export_download, name="export"),
+    path("<str:slug>/export/jobs/", views.export_job_start, name="export_job_start"),
+    path("<str:slug>/export/jobs/<uuid:job_id>/", views.export_job_detail, name="export_job"),
+    path("<str:slug>/export/jobs/<uuid:job_id>/progress/", views.export_job_progress,
+         name="export_job_progress"),
+    path("<str:slug>/export/jobs/<uuid:job_id>/download/", views.export_job_download,
+         name="export_job_download"),
+]

@@ -1,0 +1,248 @@
+"""Offboarding a tenant: erase every memory under its app_id, in batches, resumably, verified.
+
+The job row is the queue and the receipt. ``offboarding_start`` queues (idempotently); a worker
+(``offboarding_worker``) or ``offboard_app`` claims the job and runs ``offboarding_process``:
+
+1. first claim: count what is there (the receipt's "before"), set ``Tenant.offboarded_at`` so
+   the app API refuses new writes while erasure runs;
+2. ``tenant_erase_batch`` until it erases 0 memories (each batch its own transaction, so a kill
+   loses at most one uncommitted batch and the next claim simply continues);
+3. erase export files; end memberships if configured;
+4. verify with fresh count queries (vectors, history, messages, exports) and write the receipt.
+
+Every step is idempotent, so running a finished job again, or two starts, is harmless.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from memportal.memory import services as memory_services
+from memportal.memory import tenant_selectors
+from memportal.memory.models import ErasureReceipt, Membership, MemoryMessage, Tenant
+from memportal.staff.models import ExportJob
+from memportal.staff.services import export_dir, export_files_erase
+
+from .models import OffboardingJob
+
+#: A running job whose heartbeat is older than this belongs to a dead worker.
+STALE_AFTER = timedelta(seconds=60)
+
+Progress = Callable[[OffboardingJob], None]
+
+
+@dataclass(frozen=True)
+class DryRun:
+    memories: int
+    people_with_memories: int
+    memberships_active: int
+    history_rows: int
+    message_rows: int
+    export_files: int
+    agents: int
+    sessions: int
+
+
+def _history_count(tenant: Tenant) -> int:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM memory_memoryevent e WHERE e.memory_id IN "
+            "(SELECT id FROM memportal_memories WHERE payload->>'app_id' = %s)",
+            [tenant.slug],
+        )
+        return cur.fetchone()[0]
+
+
+def _subjects(tenant: Tenant) -> list[str]:
+    return list(Membership.objects.filter(tenant=tenant).values_list("subject_id", flat=True))
+
+
+def _export_files(tenant: Tenant) -> int:
+    folder = export_dir()
+    return len(list(folder.glob(f"{tenant.slug}.*"))) if folder.exists() else 0
+
+
+def offboarding_dry_run(*, tenant: Tenant) -> DryRun:
+    """What an offboarding would erase, counted now (no memory text)."""
+    return DryRun(
+        memories=tenant_selectors.tenant_memory_count(tenant=tenant),
+        people_with_memories=len(tenant_selectors.tenant_scope_counts(tenant=tenant, key="user_id")),
+        memberships_active=Membership.objects.filter(tenant=tenant, ended_at__isnull=True).count(),
+        history_rows=_history_count(tenant),
+        message_rows=MemoryMessage.objects.filter(subject_id__in=_subjects(tenant)).count(),
+        export_files=_export_files(tenant),
+        agents=len(tenant_selectors.tenant_scope_counts(tenant=tenant, key="agent_id")),
+        sessions=len(tenant_selectors.tenant_scope_counts(tenant=tenant, key="run_id")),
+    )
+
+
+def offboarding_start(
+    *, tenant: Tenant, requested_by: AbstractBaseUser | None = None, via: str = "admin",
+    memberships_action: str = OffboardingJob.Memberships.END, batch_size: int = 2000,
+) -> OffboardingJob:
+    """Queue the tenant's offboarding, or return the job already queued/running for it."""
+    existing = OffboardingJob.objects.filter(tenant=tenant, state__in=["queued", "running"]).first()
+    if existing is not None:
+        return existing
+    user = requested_by if requested_by is not None and requested_by.is_authenticated else None
+    try:
+        with transaction.atomic():
+            return OffboardingJob.objects.create(
+                tenant=tenant, requested_by=user, via=via, memberships_action=memberships_action,
+                batch_size=batch_size,
+            )
+    except IntegrityError:  # a concurrent start won the unique constraint
+        return OffboardingJob.objects.get(tenant=tenant, state__in=["queued", "running"])
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def offboarding_claim(
+    *, job_id: object | None = None, worker: str | None = None, stale_after: timedelta = STALE_AFTER
+) -> OffboardingJob | None:
+    """Claim the oldest queued job, or a running one whose worker stopped heartbeating.
+
+    SELECT ... FOR UPDATE SKIP LOCKED: two workers never claim the same row, and a worker
+    never waits on a row another is claiming.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        jobs = OffboardingJob.objects.select_for_update(skip_locked=True).filter(
+            Q(state=OffboardingJob.State.QUEUED)
+            | Q(state=OffboardingJob.State.RUNNING, heartbeat_at__lt=now - stale_after)
+            | Q(state=OffboardingJob.State.RUNNING, heartbeat_at__isnull=True)
+        )
+        if job_id is not None:
+            jobs = jobs.filter(pk=job_id)
+        job = jobs.order_by("created_at").first()
+        if job is None:
+            return None
+        job.state = OffboardingJob.State.RUNNING
+        job.worker = worker or worker_name()
+        job.heartbeat_at = now
+        job.attempts += 1
+        job.started_at = job.started_at or now
+        job.save(update_fields=["state", "worker", "heartbeat_at", "attempts", "started_at"])
+        return job
+
+
+def _save(job: OffboardingJob, *fields: str) -> None:
+    job.heartbeat_at = timezone.now()
+    job.save(update_fields=[*fields, "heartbeat_at"])
+
+
+def offboarding_verify(*, tenant: Tenant) -> dict[str, int]:
+    """Fresh counts of everything that could still hold the tenant's memory text. All must be 0."""
+    subjects = _subjects(tenant)
+    folder = export_dir()
+    return {
+        "memories": tenant_selectors.tenant_memory_count(tenant=tenant),
+        "history_rows": _history_count(tenant),
+        "message_rows": MemoryMessage.objects.filter(subject_id__in=subjects).count(),
+        "memories_of_its_people_any_app_id": _subject_memory_count(subjects),
+        "export_jobs": ExportJob.objects.filter(tenant=tenant).count(),
+        "export_files": len(list(folder.glob(f"{tenant.slug}.*"))) if folder.exists() else 0,
+    }
+
+
+#: Shown on the receipt next to the counts, so a reader can re-run them.
+VERIFICATION_SQL = (
+    "SELECT count(*) FROM memportal_memories WHERE payload->>'app_id' = %(app_id)s"
+)
+
+
+def _subject_memory_count(subjects: list[str]) -> int:
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM memportal_memories WHERE payload->>'user_id' = ANY(%s)", [subjects])
+        return cur.fetchone()[0]
+
+
+def offboarding_process(
+    *, job: OffboardingJob, max_batches: int | None = None, progress: Progress | None = None
+) -> OffboardingJob:
+    """Run a claimed job to the end (or for ``max_batches`` batches, for tests and throttling)."""
+    tenant = job.tenant
+    if job.memories_before is None:  # first claim: the receipt's "before", taken once
+        job.memories_before = tenant_selectors.tenant_memory_count(tenant=tenant)
+        job.people_before = len(tenant_selectors.tenant_scope_counts(tenant=tenant, key="user_id"))
+        _save(job, "memories_before", "people_before")
+    if tenant.offboarded_at is None:
+        # Stop the app API from adding memories while we erase (access_membership_for_external).
+        tenant.offboarded_at = timezone.now()
+        tenant.save(update_fields=["offboarded_at"])
+    try:
+        done_batches = 0
+        while max_batches is None or done_batches < max_batches:
+            erased = memory_services.tenant_erase_batch(tenant=tenant, batch_size=job.batch_size)
+            job.memories_erased += erased.memories
+            job.history_rows_erased += erased.history
+            job.message_rows_erased += erased.messages
+            job.batches += 1
+            _save(job, "memories_erased", "history_rows_erased", "message_rows_erased", "batches")
+            done_batches += 1
+            if progress:
+                progress(job)
+            if erased.memories == 0:
+                break
+        else:
+            return job  # stopped on purpose: still 'running', resumable by the next claim
+        job.export_files_erased += export_files_erase(tenant=tenant)
+        if job.memberships_action == OffboardingJob.Memberships.END:
+            job.memberships_ended += Membership.objects.filter(tenant=tenant, ended_at__isnull=True).update(
+                ended_at=timezone.now()
+            )
+        _save(job, "export_files_erased", "memberships_ended")
+        return _finish(job)
+    except Exception as exc:
+        # The error type only: messages from the database may quote row contents.
+        job.state = OffboardingJob.State.FAILED
+        job.error = type(exc).__name__
+        job.finished_at = timezone.now()
+        _save(job, "state", "error", "finished_at")
+        raise
+
+
+def _finish(job: OffboardingJob) -> OffboardingJob:
+    tenant = job.tenant
+    checks = offboarding_verify(tenant=tenant)
+    now = timezone.now()
+    with transaction.atomic():
+        receipt = job.erasure_receipt or ErasureReceipt.objects.create(
+            tenant=tenant, kind=ErasureReceipt.Kind.TENANT, requested_by=job.requested_by,
+            requested_via=job.via, memories_erased=job.memories_erased,
+            history_rows_erased=job.history_rows_erased, message_rows_erased=job.message_rows_erased,
+            remaining_after=sum(checks.values()), started_at=job.started_at or now, finished_at=now,
+        )
+        job.erasure_receipt = receipt
+        job.memories_after = checks["memories"]
+        job.verification = {
+            "query": VERIFICATION_SQL, "checks": checks, "total": sum(checks.values()), "at": now.isoformat()
+        }
+        ok = sum(checks.values()) == 0
+        job.state = OffboardingJob.State.DONE if ok else OffboardingJob.State.FAILED
+        job.error = "" if ok else "verification found rows left"
+        job.finished_at = now
+        _save(job, "erasure_receipt", "memories_after", "verification", "state", "error", "finished_at")
+    return job
+
+
+def offboarding_run(
+    *, job: OffboardingJob, progress: Progress | None = None, worker: str | None = None
+) -> OffboardingJob:
+    """Claim this specific job and run it to the end in this process (offboard_app, tests)."""
+    claimed = offboarding_claim(job_id=job.pk, worker=worker)
+    if claimed is None:
+        job.refresh_from_db()
+        return job  # done already, or another live worker holds it
+    return offboarding_process(job=claimed, progress=progress)

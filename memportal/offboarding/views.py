@@ -1,0 +1,111 @@
+"""Offboarding pages, superusers only: choose, dry run, re-authenticate, type the app_id, start."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from allauth.account.decorators import reauthentication_required
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from memportal.memory.models import Tenant
+
+from . import services
+from .models import OffboardingJob
+
+
+def superuser_required(view):
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_superuser:
+            raise PermissionDenied("Only superusers can offboard a tenant.")
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)
+
+
+def access_tenant(slug: object) -> Tenant:
+    tenant = Tenant.objects.filter(slug=slug).first() if isinstance(slug, str) else None
+    if tenant is None:
+        raise Http404()
+    return tenant
+
+
+def access_job(job_id: object) -> OffboardingJob:
+    job = OffboardingJob.objects.select_related("tenant", "requested_by").filter(pk=job_id).first()
+    if job is None:
+        raise Http404()
+    return job
+
+
+class ConfirmForm(forms.Form):
+    confirm = forms.CharField(label="Type the app_id to confirm", max_length=63)
+    memberships = forms.ChoiceField(
+        choices=OffboardingJob.Memberships.choices, initial=OffboardingJob.Memberships.END,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+
+    def clean_confirm(self) -> str:
+        value = self.cleaned_data["confirm"].strip()
+        if value != self.tenant.slug:
+            raise forms.ValidationError("That is not this tenant's app_id; nothing was started.")
+        return value
+
+
+@superuser_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    tenants = Tenant.objects.all()
+    jobs = OffboardingJob.objects.select_related("tenant")[:20]
+    return render(request, "offboarding/index.html", {"tenants": tenants, "jobs": jobs})
+
+
+def _tenant_page(request: HttpRequest, tenant: Tenant, form: ConfirmForm, status: int = 200) -> HttpResponse:
+    context = {
+        "tenant": tenant, "form": form, "dry_run": services.offboarding_dry_run(tenant=tenant),
+        "active_job": OffboardingJob.objects.filter(tenant=tenant, state__in=["queued", "running"]).first(),
+        "past_jobs": OffboardingJob.objects.filter(tenant=tenant)[:10],
+    }
+    return render(request, "offboarding/tenant.html", context, status=status)
+
+
+@superuser_required
+@require_GET
+def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    tenant = access_tenant(slug)
+    return _tenant_page(request, tenant, ConfirmForm(tenant=tenant))
+
+
+@superuser_required
+@require_POST
+@reauthentication_required
+def job_start(request: HttpRequest, slug: str) -> HttpResponse:
+    """Re-authentication (allauth) guards the POST; the typed app_id guards against the wrong tenant."""
+    tenant = access_tenant(slug)
+    form = ConfirmForm(request.POST, tenant=tenant)
+    if not form.is_valid():
+        return _tenant_page(request, tenant, form, status=400)
+    job = services.offboarding_start(
+        tenant=tenant, requested_by=request.user, via="admin", memberships_action=form.cleaned_data["memberships"]
+    )
+    return redirect("offboarding:job", job_id=job.pk)
+
+
+@superuser_required
+@require_GET
+def job_detail(request: HttpRequest, job_id) -> HttpResponse:
+    return render(request, "offboarding/job.html", {"job": access_job(job_id)})
+
+
+@superuser_required
+@require_GET
+def job_progress(request: HttpRequest, job_id) -> HttpResponse:
+    return render(request, "offboarding/_progress.html", {"job": access_job(job_id)})

@@ -1,0 +1,253 @@
+"""Writes for staff: the access log, exports (streamed and background), export file erasure."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from memportal.memory import tenant_selectors
+from memportal.memory.models import Tenant
+from memportal.memory.records import MemoryRecord
+from memportal.memory.tenant_selectors import AuditFilter
+
+from .models import AccessRecord, ExportJob
+
+EXPORT_FIELDS = [
+    "id", "app_id", "subject_id", "person", "agent_id", "run_id", "role", "text", "created_at", "updated_at",
+    "metadata",
+]
+#: Cells a spreadsheet would run as a formula; prefixed with ' in CSV (memory text is untrusted).
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --- access log -----------------------------------------------------------------------------------
+def access_record_write(
+    *, tenant: Tenant, actor: AbstractBaseUser, action: str, flt: AuditFilter | dict[str, Any],
+    subject_ids: Iterable[str], memories_shown: int, extra: dict[str, Any] | None = None,
+) -> AccessRecord:
+    filters = flt.as_dict() if isinstance(flt, AuditFilter) else dict(flt)
+    if extra:
+        filters.update(extra)
+    return AccessRecord.objects.create(
+        tenant=tenant, actor=actor if actor.is_authenticated else None,
+        actor_label=getattr(actor, "email", "") or str(actor), action=action, filters=filters,
+        subject_ids=sorted({s for s in subject_ids if s}), memories_shown=memories_shown,
+    )
+
+
+# --- filters stored on jobs -----------------------------------------------------------------------
+def audit_filter_to_json(flt: AuditFilter) -> dict[str, Any]:
+    """Lossless (keeps ANY as ANY), unlike ``as_dict`` which is for display."""
+    return {
+        "person": flt.person, "agent": flt.agent, "session": flt.session, "text": flt.text,
+        "date_from": flt.date_from.isoformat() if flt.date_from else None,
+        "date_to": flt.date_to.isoformat() if flt.date_to else None,
+    }
+
+
+def audit_filter_from_json(data: dict[str, Any]) -> AuditFilter:
+    def day(value: Any) -> date | None:
+        return date.fromisoformat(value) if value else None
+
+    return AuditFilter(
+        person=data.get("person"), agent=data.get("agent"), session=data.get("session"),
+        text=data.get("text"),
+        date_from=day(data.get("date_from")), date_to=day(data.get("date_to")),
+    )
+
+
+# --- rows -----------------------------------------------------------------------------------------
+def _row(record: MemoryRecord, labels: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "app_id": record.app_id,
+        "subject_id": record.subject_id,
+        "person": labels.get(record.subject_id, ""),
+        "agent_id": record.agent_id,
+        "run_id": record.run_id,
+        "role": record.role,
+        "text": record.text,
+        "created_at": record.created_at.isoformat() if record.created_at else None,
+        "updated_at": record.updated_at.isoformat() if record.updated_at else None,
+        "metadata": record.metadata,
+    }
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
+
+
+def export_lines(*, tenant: Tenant, flt: AuditFilter, fmt: str, batch_size: int = 500) -> Iterator[str]:
+    """The export as text chunks, one per memory (plus a CSV header): never the whole tenant at once."""
+    labels = tenant_selectors.tenant_people_labels(tenant=tenant)
+    records = tenant_selectors.tenant_memory_iter(tenant=tenant, flt=flt, batch_size=batch_size)
+    if fmt == ExportJob.Format.JSONL:
+        for record in records:
+            yield json.dumps(_row(record, labels), ensure_ascii=False) + "\n"
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate(0)
+        return text
+
+    writer.writerow(EXPORT_FIELDS)
+    yield flush()
+    for record in records:
+        row = _row(record, labels)
+        writer.writerow([_csv_cell(row[f]) for f in EXPORT_FIELDS])
+        yield flush()
+
+
+def export_stream_start(
+    *, tenant: Tenant, actor: AbstractBaseUser, flt: AuditFilter, fmt: str
+) -> tuple[AccessRecord, Iterator[str]]:
+    """Log the export (whose memories it holds) before the first byte, then hand back the stream."""
+    subjects = tenant_selectors.tenant_subject_ids(tenant=tenant, flt=flt)
+    count = tenant_selectors.tenant_memory_count(tenant=tenant, flt=flt)
+    record = access_record_write(
+        tenant=tenant, actor=actor, action=AccessRecord.Action.EXPORT, flt=flt, subject_ids=subjects,
+        memories_shown=count, extra={"format": fmt, "delivery": "download"},
+    )
+    return record, export_lines(tenant=tenant, flt=flt, fmt=fmt)
+
+
+# --- background export jobs -----------------------------------------------------------------------
+def export_dir() -> Path:
+    return Path(settings.MEMPORTAL.get("EXPORT_DIR") or (settings.DATA_DIR / "exports"))
+
+
+def export_ttl() -> timedelta:
+    return timedelta(hours=float(settings.MEMPORTAL.get("EXPORT_TTL_HOURS", 24)))
+
+
+def export_job_path(job: ExportJob) -> Path:
+    return export_dir() / job.file_name
+
+
+def export_job_create(*, tenant: Tenant, actor: AbstractBaseUser, flt: AuditFilter, fmt: str) -> ExportJob:
+    if fmt not in ExportJob.Format.values:
+        raise ValueError("unknown export format")
+    subjects = tenant_selectors.tenant_subject_ids(tenant=tenant, flt=flt)
+    total = tenant_selectors.tenant_memory_count(tenant=tenant, flt=flt)
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            tenant=tenant, requested_by=actor, fmt=fmt, filters=audit_filter_to_json(flt), total=total,
+            expires_at=timezone.now() + export_ttl(),
+        )
+        job.file_name = f"{tenant.slug}.{job.pk}.{fmt}"  # "." never occurs in a slug
+        job.save(update_fields=["file_name"])
+        access_record_write(
+            tenant=tenant, actor=actor, action=AccessRecord.Action.EXPORT, flt=flt, subject_ids=subjects,
+            memories_shown=total, extra={"format": fmt, "delivery": "file", "job": str(job.pk)},
+        )
+    return job
+
+
+def export_job_claim(*, stale_after: timedelta = timedelta(seconds=60)) -> ExportJob | None:
+    """Claim the oldest queued export (or a running one whose worker stopped heartbeating)."""
+    now = timezone.now()
+    with transaction.atomic():
+        job = (
+            ExportJob.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(state=ExportJob.State.QUEUED)
+                | Q(state=ExportJob.State.RUNNING, heartbeat_at__lt=now - stale_after)
+            )
+            .order_by("created_at")
+            .first()
+        )
+        if job is None:
+            return None
+        job.state = ExportJob.State.RUNNING
+        job.started_at = job.started_at or now
+        job.heartbeat_at = now
+        job.written = 0
+        job.save(update_fields=["state", "started_at", "heartbeat_at", "written"])
+        return job
+
+
+def export_job_process(*, job: ExportJob, batch_size: int = 500) -> ExportJob:
+    """Write the file (to a temp name, renamed when complete), updating progress per batch."""
+    tenant = job.tenant
+    flt = audit_filter_from_json(job.filters)
+    path = export_job_path(job)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(path.suffix + ".part")
+    header = job.fmt == ExportJob.Format.CSV
+    written = 0
+    try:
+        with open(partial, "w", encoding="utf-8", newline="") as out:
+            os.chmod(partial, 0o600)
+            for chunk in export_lines(tenant=tenant, flt=flt, fmt=job.fmt, batch_size=batch_size):
+                out.write(chunk)
+                if header:  # the first CSV chunk is the header row, not a memory
+                    header = False
+                    continue
+                written += 1
+                if written % batch_size == 0:
+                    ExportJob.objects.filter(pk=job.pk).update(written=written, heartbeat_at=timezone.now())
+        os.replace(partial, path)
+    except Exception as exc:
+        partial.unlink(missing_ok=True)
+        ExportJob.objects.filter(pk=job.pk).update(
+            state=ExportJob.State.FAILED, error=type(exc).__name__, finished_at=timezone.now()
+        )
+        raise
+    ExportJob.objects.filter(pk=job.pk).update(
+        state=ExportJob.State.DONE, written=written, total=written,
+        finished_at=timezone.now(), heartbeat_at=timezone.now(),
+    )
+    job.refresh_from_db()
+    return job
+
+
+def export_files_erase(*, tenant: Tenant | None = None, expired_only: bool = False) -> int:
+    """Delete export files (and their job rows) of a tenant, or every expired one. Returns files removed.
+
+    Job rows go too: a finished export of an offboarded tenant must leave nothing to download.
+    """
+    jobs = ExportJob.objects.all()
+    if tenant is not None:
+        jobs = jobs.filter(tenant=tenant)
+    if expired_only:
+        jobs = jobs.filter(expires_at__lt=timezone.now())
+    removed = 0
+    for job in jobs.iterator():
+        final = export_job_path(job)
+        for path in (final, final.with_suffix(final.suffix + ".part")):
+            if job.file_name and path.exists():
+                path.unlink()
+                removed += 1
+    if expired_only:
+        jobs.update(state=ExportJob.State.EXPIRED)
+    else:
+        jobs.delete()
+    if tenant is not None:
+        # Files whose row is gone (e.g. a crash between write and commit) still carry the slug prefix.
+        folder = export_dir()
+        if folder.exists():
+            for stray in folder.glob(f"{tenant.slug}.*"):
+                stray.unlink()
+                removed += 1
+    return removed

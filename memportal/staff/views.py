@@ -1,0 +1,155 @@
+"""Staff audit pages. Thin: access check, form, selector, access record, template.
+
+Every page that shows memories writes an AccessRecord before responding. Staff read only:
+nothing here changes or deletes a memory.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from memportal.memory import tenant_selectors
+from memportal.memory.errors import InvalidInput
+
+from . import selectors, services
+from .forms import AuditFilterForm
+from .models import AccessRecord, ExportJob
+
+_CONTENT_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8"}
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    selectors.access_staff_required(user=request.user)
+    tenants = selectors.tenants_for_staff(user=request.user)
+    return render(request, "staff/index.html", {"tenants": tenants})
+
+
+def _filter_query(request: HttpRequest, *drop: str) -> str:
+    params = request.GET.copy()
+    for key in ("page", "fmt", *drop):
+        params.pop(key, None)
+    return params.urlencode()
+
+
+@login_required
+@require_GET
+def audit(request: HttpRequest, slug: str) -> HttpResponse:
+    tenant = selectors.access_tenant_for_staff(user=request.user, slug=slug)
+    form = AuditFilterForm(request.GET, choices=tenant_selectors.tenant_filter_choices(tenant=tenant))
+    labels = tenant_selectors.tenant_people_labels(tenant=tenant)
+    context: dict = {"tenant": tenant, "form": form, "labels": labels, "records": [], "page": None}
+    status = 200
+    action = AccessRecord.Action.VIEW
+    shown: list = []
+    in_use: dict = {}
+    if form.is_valid():
+        flt = form.audit_filter(with_text=True)
+        scope_flt = form.audit_filter(with_text=form.search_mode == "text")
+        page_no = form.cleaned_data.get("page") or 1
+        page_size = form.cleaned_data.get("page_size") or 50
+        in_use = flt.as_dict()
+        try:
+            if form.query and form.search_mode == "semantic":
+                action = AccessRecord.Action.SEARCH
+                shown = tenant_selectors.tenant_memory_search(
+                    tenant=tenant, query=form.query, flt=flt, limit=page_size
+                )
+                in_use.update({"search": form.query, "mode": "semantic", "limit": page_size})
+            else:
+                if form.query:
+                    action = AccessRecord.Action.SEARCH
+                page = tenant_selectors.tenant_memory_page(
+                    tenant=tenant, flt=flt, page=page_no, page_size=page_size
+                )
+                shown = page.items
+                context["page"] = page
+                in_use.update({"page": page.page, "page_size": page.page_size})
+        except InvalidInput as exc:
+            form.add_error(None, f"{exc.field}: {exc.message}")
+            status = 400
+        for key, name in (("user_id", "person_counts"), ("agent_id", "agent_counts")):
+            context[name] = tenant_selectors.tenant_scope_counts(tenant=tenant, key=key, flt=scope_flt)
+    else:
+        status = 400
+    services.access_record_write(
+        tenant=tenant, actor=request.user, action=action, flt=in_use,
+        subject_ids=[r.subject_id for r in shown], memories_shown=len(shown),
+    )
+    context.update({
+        "rows": [(r, labels.get(r.subject_id, r.subject_id)) for r in shown],
+        "person_counts": [(c, labels.get(c.value, c.value)) for c in context.get("person_counts", [])], "filter_in_use": in_use, "filter_query": _filter_query(request),
+        "export_jobs": selectors.export_jobs_for_tenant(user=request.user, tenant=tenant)[:5],
+        "page_query": _filter_query(request),
+    })
+    return render(request, "staff/audit.html", context, status=status)
+
+
+def _export_filter(request: HttpRequest, tenant) -> tuple[tenant_selectors.AuditFilter, str]:
+    """The filter of the audit page (semantic ranking does not apply to a full export)."""
+    fmt = request.GET.get("fmt") if request.method == "GET" else request.POST.get("fmt")
+    if fmt not in _CONTENT_TYPES:
+        raise Http404()
+    source = request.GET if request.method == "GET" else request.POST
+    form = AuditFilterForm(source, choices=tenant_selectors.tenant_filter_choices(tenant=tenant))
+    if not form.is_valid():
+        raise Http404()
+    return form.audit_filter(with_text=form.search_mode == "text"), fmt
+
+
+@login_required
+@require_GET
+def export_download(request: HttpRequest, slug: str) -> HttpResponse:
+    """Stream the export: keyset batches from PostgreSQL, one line per memory, never all in memory."""
+    tenant = selectors.access_tenant_for_staff(user=request.user, slug=slug)
+    flt, fmt = _export_filter(request, tenant)
+    _, lines = services.export_stream_start(tenant=tenant, actor=request.user, flt=flt, fmt=fmt)
+    response = StreamingHttpResponse(lines, content_type=_CONTENT_TYPES[fmt])
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="{tenant.slug}-{stamp}.{fmt}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def export_job_start(request: HttpRequest, slug: str) -> HttpResponse:
+    tenant = selectors.access_tenant_for_staff(user=request.user, slug=slug)
+    flt, fmt = _export_filter(request, tenant)
+    job = services.export_job_create(tenant=tenant, actor=request.user, flt=flt, fmt=fmt)
+    return redirect("staff:export_job", slug=tenant.slug, job_id=job.pk)
+
+
+@login_required
+@require_GET
+def export_job_detail(request: HttpRequest, slug: str, job_id) -> HttpResponse:
+    tenant = selectors.access_tenant_for_staff(user=request.user, slug=slug)
+    job = selectors.access_export_job(user=request.user, tenant=tenant, job_id=job_id)
+    return render(request, "staff/export_job.html", {"tenant": tenant, "job": job})
+
+
+@login_required
+@require_GET
+def export_job_progress(request: HttpRequest, slug: str, job_id) -> HttpResponse:
+    tenant = selectors.access_tenant_for_staff(user=request.user, slug=slug)
+    job = selectors.access_export_job(user=request.user, tenant=tenant, job_id=job_id)
+    return render(request, "staff/_export_progress.html", {"tenant": tenant, "job": job})
+
+
+@login_required
+@require_GET
+def export_job_download(request: HttpRequest, slug: str, job_id) -> HttpResponse:
+    tenant = selectors.access_tenant_for_staff(user=request.user, slug=slug)
+    job = selectors.access_export_job(user=request.user, tenant=tenant, job_id=job_id)
+    path = services.export_job_path(job)
+    if job.state != ExportJob.State.DONE or job.expires_at <= timezone.now() or not path.exists():
+        raise Http404()
+    response = FileResponse(open(path, "rb"), as_attachment=True, filename=job.file_name,  # noqa: SIM115
+                            content_type=_CONTENT_TYPES[job.fmt])
+    response["Cache-Control"] = "no-store"
+    return response
