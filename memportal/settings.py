@@ -152,7 +152,11 @@ LOGIN_REDIRECT_URL = "you:list"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 MAILERS = {
     "default": {
-        "BACKEND": os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
+        "BACKEND": os.environ.get(
+            "DJANGO_EMAIL_BACKEND",
+            "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION
+            else "django.core.mail.backends.console.EmailBackend",
+        ),
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "memportal <noreply@localhost>")
@@ -221,6 +225,8 @@ MEMPORTAL = {
     "MAX_MEMORY_CHARS": int(os.environ.get("MEMPORTAL_MAX_MEMORY_CHARS", "2000")),
     "MAX_MESSAGES_PER_ADD": int(os.environ.get("MEMPORTAL_MAX_MESSAGES_PER_ADD", "50")),
     "COLLECTION": "memportal_memories",
+    # Requests per API key per minute (memportal.agents.api).
+    "API_RATE_LIMIT": int(os.environ.get("MEMPORTAL_API_RATE_LIMIT", "600")),
 }
 
 LOGGING = {

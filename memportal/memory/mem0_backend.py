@@ -26,9 +26,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from psycopg.types.json import JsonbLoader
-
-import memportal.memory  # noqa: F401  (sets MEM0_TELEMETRY / MEM0_DIR before mem0 loads)
 from mem0 import Memory
 from mem0.configs.base import MemoryConfig
 from mem0.embeddings.base import EmbeddingBase
@@ -38,6 +35,9 @@ from mem0.llms.configs import LlmConfig
 from mem0.memory.storage import SQLiteManager
 from mem0.utils.factory import EmbedderFactory, LlmFactory
 from mem0.vector_stores.configs import VectorStoreConfig
+from psycopg.types.json import JsonbLoader
+
+import memportal.memory  # noqa: F401  (sets MEM0_TELEMETRY / MEM0_DIR before mem0 loads)
 
 from .embedding import shared_encoder
 from .models import MemoryEvent, MemoryMessage

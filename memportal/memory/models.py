@@ -102,6 +102,9 @@ class MemoryEvent(models.Model):
     class Meta:
         ordering = ["recorded_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.event} {self.memory_id}"
+
 
 class MemoryMessage(models.Model):
     """mem0's raw-message table (last messages per scope, used when an LLM extracts facts)."""
@@ -115,6 +118,9 @@ class MemoryMessage(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.role} message in {self.session_scope}"
 
 
 class ErasureReceipt(models.Model):
@@ -149,6 +155,9 @@ class ErasureReceipt(models.Model):
 
     class Meta:
         ordering = ["-finished_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.memories_erased} erased at {self.finished_at:%Y-%m-%d %H:%M}"
 
     @property
     def verified(self) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connection
 
 from .errors import InvalidInput, MemoryNotFound
-from .models import MemoryEvent, Membership
+from .models import Membership, MemoryEvent
 from .records import TABLE, HistoryEntry, MemoryPage, MemoryRecord, ScopeCount, _when
 from .validation import clean_optional_id, clean_page, clean_query
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from . import selectors
 from .errors import MembershipEnded, MemoryPaused
 from .mem0_backend import get_memory, llm_configured
-from .models import ErasureReceipt, MemoryEvent, MemoryMessage, Membership, Tenant
+from .models import ErasureReceipt, Membership, MemoryEvent, MemoryMessage, Tenant
 from .records import ENTITY_TABLE, TABLE, MemoryRecord
 from .validation import clean_messages, clean_metadata, clean_optional_id, clean_text
 

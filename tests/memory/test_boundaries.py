@@ -30,9 +30,8 @@ def _imports_mem0(source: str) -> bool:
             return True
         if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in {
             "import_module", "__import__"
-        }:
-            if any(isinstance(a, ast.Constant) and str(a.value).split(".")[0] == "mem0" for a in node.args):
-                return True
+        } and any(isinstance(a, ast.Constant) and str(a.value).split(".")[0] == "mem0" for a in node.args):
+            return True
     return False
 
 
