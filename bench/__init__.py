@@ -1,0 +1,1 @@
+"""memportal benchmarks: python -m bench quick | full (docs/benchmarks.md)."""
