@@ -1,0 +1,149 @@
+"""OpenAPI 3.1 description of what the API implements, served at /api/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
+
+ID = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.:@\-]{0,127}$", "maxLength": 128}
+ID_OR_ANY = {"oneOf": [ID, {"const": "*"}, {"type": "object", "properties": {"in": {"type": "array", "items": ID,
+                                                                                    "minItems": 1, "maxItems": 16}},
+                                             "required": ["in"], "additionalProperties": False}]}
+FILTER: dict[str, Any] = {
+    "type": "object",
+    "description": "v2 filters: user_id/agent_id/run_id/app_id (an id, '*' = any non-null value, or {in: [...]}) "
+                   "combined with AND/OR lists. Always evaluated inside the key's tenant.",
+    "properties": {
+        "user_id": ID_OR_ANY, "agent_id": ID_OR_ANY, "run_id": ID_OR_ANY, "app_id": ID_OR_ANY,
+        "AND": {"type": "array", "items": {"$ref": "#/components/schemas/Filters"}, "minItems": 1},
+        "OR": {"type": "array", "items": {"$ref": "#/components/schemas/Filters"}, "minItems": 1},
+    },
+    "additionalProperties": False,
+    "minProperties": 1,
+}
+MESSAGE = {"type": "object", "required": ["role", "content"], "additionalProperties": False,
+           "properties": {"role": {"enum": ["user", "assistant", "system"]},
+                          "content": {"type": "string", "minLength": 1, "maxLength": 2000}}}
+MEMORY = {"type": "object", "properties": {
+    "id": {"type": "string", "format": "uuid"}, "memory": {"type": "string"}, "user_id": {"type": ["string", "null"]},
+    "agent_id": {"type": ["string", "null"]}, "run_id": {"type": ["string", "null"]},
+    "app_id": {"type": ["string", "null"]}, "metadata": {"type": ["object", "null"]},
+    "created_at": {"type": ["string", "null"]}, "updated_at": {"type": ["string", "null"]},
+    "score": {"type": "number"}}}
+ERROR = {"type": "object", "properties": {"error": {"type": "string"}, "detail": {"type": "string"},
+                                          "field": {"type": ["string", "null"]}}}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _op(summary: str, ok: dict[str, Any], *, body: dict[str, Any] | None = None,
+        params: list[dict[str, Any]] | None = None, status: str = "200") -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {
+        status: {"description": "OK", **_json(ok)},
+        **{code: {"description": text, **_json({"$ref": "#/components/schemas/Error"})} for code, text in (
+            ("400", "Bad input; nothing stored"), ("401", "Missing, invalid, revoked or expired key"),
+            ("403", "The key lacks the permission"), ("404", "Not found (also: another tenant's, unknown person)"),
+            ("423", "The person paused memory; writes refused"), ("429", "Rate limit per key"))}}}
+    if body is not None:
+        op["requestBody"] = {"required": True, **_json(body)}
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _q(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+MEMORY_ID = {"name": "memory_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+MESSAGES = {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 2000},
+                      {"type": "array", "items": MESSAGE, "minItems": 1, "maxItems": 50}]}
+LIST = {"type": "object", "properties": {"count": {"type": "integer"}, "next": {"type": ["string", "null"]},
+                                         "previous": {"type": ["string", "null"]},
+                                         "results": {"type": "array", "items": MEMORY}}}
+RESULTS = {"type": "object", "properties": {"results": {"type": "array", "items": MEMORY}}}
+MESSAGE_OUT = {"type": "object", "properties": {"message": {"type": "string"}}}
+
+UNIMPLEMENTED = [
+    "GET /v1/entities/ (users)", "DELETE /v2/entities/{type}/{name}/ (delete_users, reset)",
+    "PUT /v1/batch/ (batch_update)", "DELETE /v1/batch/ (batch_delete)", "POST /v1/summary/ (get_summary)",
+    "/v2/profiles/* and GET /v2/entities/user/{id}/profile/ (profiles)",
+    "/api/v1/orgs/organizations/{org}/projects/{project}/* (project settings, members, webhooks)",
+    "POST /v1/feedback/", "/v1/events/ (event feed)",
+]
+
+
+def openapi_document() -> dict[str, Any]:
+    scope_props = {"user_id": ID, "agent_id": ID, "run_id": ID, "app_id": ID}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "memportal memory API (mem0 platform compatible)",
+            "version": "1.0.0",
+            "description": "The subset of the mem0 platform API that mem0ai 2.2.1's MemoryClient uses, scoped to "
+                           "the tenant of the API key. See docs/api.md.",
+            "x-unimplemented": UNIMPLEMENTED,
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"Token": []}],
+        "components": {
+            "securitySchemes": {"Token": {"type": "apiKey", "in": "header", "name": "Authorization",
+                                          "description": "Authorization: Token mpk_..."}},
+            "schemas": {"Filters": FILTER, "Memory": MEMORY, "Error": ERROR},
+        },
+        "paths": {
+            "/v1/ping/": {"get": _op("Validate the key; returns the tenant as org/project", {"type": "object"})},
+            "/v3/memories/add/": {"post": _op("Add memories for a person (user_id required)", RESULTS, body={
+                "type": "object", "required": ["messages"], "additionalProperties": False,
+                "properties": {"messages": MESSAGES, "metadata": {"type": "object", "maxProperties": 20},
+                               "filters": {"type": "object", "properties": scope_props, "additionalProperties": False},
+                               **scope_props, "infer": {"type": "boolean"}}})},
+            "/v3/memories/": {"post": _op("Get all (paged, filters required)", LIST, body={
+                "type": "object", "required": ["filters"], "additionalProperties": False,
+                "properties": {"filters": {"$ref": "#/components/schemas/Filters"}}},
+                params=[_q("page", {"type": "integer", "minimum": 1}),
+                        _q("page_size", {"type": "integer", "minimum": 1, "maximum": 1000})])},
+            "/v3/memories/search/": {"post": _op("Semantic search (filters required)", RESULTS, body={
+                "type": "object", "required": ["query", "filters"], "additionalProperties": False,
+                "properties": {"query": {"type": "string", "minLength": 1, "maxLength": 2000},
+                               "filters": {"$ref": "#/components/schemas/Filters"},
+                               "top_k": {"type": "integer", "minimum": 1, "maximum": 1000},
+                               "threshold": {"type": "number"}}})},
+            "/v1/memories/": {"delete": _op(
+                "Delete all of a person's (optionally one agent's / run's) memories; app_id alone = offboard "
+                "the tenant (tenant_admin)", MESSAGE_OUT,
+                params=[_q(k, ID) for k in ("user_id", "agent_id", "run_id", "app_id")])},
+            "/v1/memories/{memory_id}/": {
+                "parameters": [MEMORY_ID],
+                "get": _op("Get one memory", MEMORY),
+                "put": _op("Correct a memory's text", MEMORY, body={
+                    "type": "object", "required": ["text"], "additionalProperties": False,
+                    "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 2000}}}),
+                "delete": _op("Erase one memory", MESSAGE_OUT),
+            },
+            "/v1/memories/{memory_id}/history/": {"parameters": [MEMORY_ID], "get": _op(
+                "History of one memory", {"type": "array", "items": {"type": "object"}})},
+            "/v1/exports/": {"post": _op("Request an export (computed when fetched)", {"type": "object"}, body={
+                "type": "object", "additionalProperties": False,
+                "properties": {"schema": {"type": "object"}, "filters": {"$ref": "#/components/schemas/Filters"},
+                               **scope_props}}, status="201")},
+            "/v1/exports/get/": {"post": _op("Download an export (streamed JSON)", {"type": "object"}, body={
+                "type": "object", "additionalProperties": False,
+                "properties": {"memory_export_id": {"type": "string", "format": "uuid"},
+                               "filters": {"$ref": "#/components/schemas/Filters"}, **scope_props}})},
+            "/api/v1/portal-sessions": {"post": _op(
+                "One-time link signing the person into their 'your data' page",
+                {"type": "object", "properties": {"url": {"type": "string"}, "expires_at": {"type": "string"}}},
+                body={"type": "object", "required": ["user_id"], "additionalProperties": False,
+                      "properties": {"user_id": ID}}, status="201")},
+        },
+    }
+
+
+@require_GET
+def openapi_json(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(openapi_document())

@@ -1,0 +1,318 @@
+"""The mem0-platform-compatible API: the paths and shapes mem0ai 2.2.1's MemoryClient calls.
+
+Every view derives its scope from the key's tenant plus the app's own ``user_id`` (mapped by
+``tenancy.access_membership_for_external``); no request value is ever handed to mem0 or used
+as a subject id. docs/api.md describes each endpoint and what is not implemented.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from memportal.agents.models import MemoryExportRequest
+from memportal.agents.services import portal_token_create
+from memportal.memory import api_selectors, selectors, services
+from memportal.memory.api_selectors import Clause
+from memportal.memory.errors import InvalidInput, MemoryPaused
+from memportal.memory.models import Membership, Tenant
+from memportal.memory.records import MemoryRecord
+from memportal.memory.tenancy import access_membership_for_external
+from memportal.memory.validation import clean_messages, clean_metadata, clean_page
+
+from .base import NOT_FOUND, ApiError, api_view, clauses_resolve, json_body, query_params, require
+from .filters import clauses_from_json, filters_parse
+
+ENTITY = frozenset({"user_id", "agent_id", "run_id", "app_id"})
+# Platform options the client may send that memportal accepts and does not act on (documented).
+PLATFORM_NOOPS = frozenset({
+    "org_id", "project_id", "version", "output_format", "async_mode", "enable_graph", "rerank", "fields",
+    "categories", "show_expired", "latest_only", "keyword_search", "reference_date", "start_date", "end_date",
+    "custom_categories", "custom_instructions", "agent_custom_instructions", "includes", "excludes",
+    "immutable", "timestamp", "expiration_date", "structured_data_schema", "infer", "filter_memories",
+})
+
+
+def _page_dicts(tenant: Tenant, records: list[MemoryRecord]) -> list[dict[str, Any]]:
+    """Records as platform dicts, with user_id in the app's own terms."""
+    names = api_selectors.external_ids_for_subjects(tenant=tenant, subject_ids=[r.subject_id for r in records])
+    return [r.as_dict(user_id=names.get(r.subject_id)) for r in records]
+
+
+def _entities(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: data.pop(k) for k in list(data) if k in ENTITY}
+
+
+def _clauses(request: HttpRequest, data: dict[str, Any]) -> list[Clause]:
+    raw = filters_parse(data.get("filters"), top_level=_entities(data))
+    return clauses_resolve(tenant=request.app_key.tenant, raw=raw)
+
+
+@api_view(("GET",))
+def ping(request: HttpRequest) -> JsonResponse:
+    """The client validates its key here and reads org/project ids from the answer."""
+    key = request.app_key
+    return JsonResponse({
+        "status": "ok", "org_id": f"org_{key.tenant.slug}", "project_id": key.tenant.slug,
+        "user_email": None, "app_id": key.tenant.slug, "permissions": key.permissions,
+    })
+
+
+ADD_FIELDS = frozenset({"messages", "metadata", "filters"}) | ENTITY
+
+
+@api_view(("POST",))
+def memories_add(request: HttpRequest) -> JsonResponse:
+    return _add(request)
+
+
+def _add(request: HttpRequest) -> JsonResponse:
+    key = require(request, "write")
+    data = json_body(request, allowed=ADD_FIELDS, ignored=PLATFORM_NOOPS)
+    scope = _entities(data)
+    filters = data.get("filters")
+    if filters is not None:
+        if not isinstance(filters, dict) or set(filters) - ENTITY:
+            raise ApiError(400, "filters on add may only name user_id, agent_id, run_id, app_id.", "filters")
+        for name, value in filters.items():
+            if scope.get(name) not in (None, value):
+                raise ApiError(400, f"{name} differs between filters and the body.", name)
+            scope[name] = value
+    # Validate everything before anything (even a membership) is created: bad input stores nothing.
+    messages = clean_messages(data.get("messages"))
+    metadata = clean_metadata(data.get("metadata"))
+    if scope.get("user_id") is None:
+        raise ApiError(400, "user_id is required: memportal stores memories for a person.", "user_id")
+    if scope.get("app_id") not in (None, key.tenant.slug):
+        raise ApiError(404, NOT_FOUND, "app_id")
+    with transaction.atomic():
+        member = access_membership_for_external(tenant=key.tenant, external_id=scope["user_id"], create=True)
+        if member.memory_paused:
+            raise MemoryPaused()
+        records = services.memory_add(
+            member=member, messages=messages, agent_id=scope.get("agent_id"), run_id=scope.get("run_id"),
+            metadata=metadata or None,
+        )
+    results = [{**r.as_dict(user_id=member.external_id), "event": "ADD"} for r in records]
+    return JsonResponse({"results": results})
+
+
+LIST_FIELDS = frozenset({"filters", "page", "page_size"}) | ENTITY
+
+
+@api_view(("POST",))
+def memories_list(request: HttpRequest) -> JsonResponse:
+    key = require(request, "read")
+    data = json_body(request, allowed=LIST_FIELDS, ignored=PLATFORM_NOOPS)
+    params = query_params(request, allowed=frozenset({"page", "page_size"}))
+    page, size = clean_page(
+        params.get("page", data.get("page", 1)), params.get("page_size", data.get("page_size", 100))
+    )
+    clauses = _clauses(request, data)
+    if not clauses:
+        return JsonResponse({"count": 0, "next": None, "previous": None, "results": []})
+    result = api_selectors.memory_list_where(tenant=key.tenant, clauses=clauses, page=page, page_size=size)
+
+    def link(number: int) -> str:
+        return request.build_absolute_uri(f"{request.path}?page={number}&page_size={size}")
+
+    return JsonResponse({
+        "count": result.total,
+        "next": link(page + 1) if page * size < result.total else None,
+        "previous": link(page - 1) if page > 1 else None,
+        "results": _page_dicts(key.tenant, result.items),
+    })
+
+
+SEARCH_FIELDS = frozenset({"query", "filters", "top_k", "limit", "threshold"}) | ENTITY
+
+
+@api_view(("POST",))
+def memories_search(request: HttpRequest) -> JsonResponse:
+    key = require(request, "read")
+    data = json_body(request, allowed=SEARCH_FIELDS, ignored=PLATFORM_NOOPS | {"metadata"})
+    top_k = data.get("top_k", data.get("limit", 10))
+    threshold = data.get("threshold")
+    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int | float)):
+        raise InvalidInput("threshold", "must be a number")
+    if not isinstance(data.get("query"), str):
+        raise InvalidInput("query", "must be a non-empty string")
+    clauses = _clauses(request, data)
+    if not clauses:
+        return JsonResponse({"results": []})
+    records = api_selectors.memory_search_where(
+        tenant=key.tenant, clauses=clauses, query=data["query"], limit=top_k, threshold=threshold
+    )
+    return JsonResponse({"results": _page_dicts(key.tenant, records)})
+
+
+UPDATE_FIELDS = frozenset({"text", "metadata", "timestamp", "expiration_date"})
+
+
+@api_view(("GET", "PUT", "DELETE"))
+def memory_detail(request: HttpRequest, memory_id: str) -> JsonResponse:
+    key = require(request, "read" if request.method == "GET" else "write")
+    query_params(request, allowed=frozenset({"delete_linked", "org_id", "project_id"}))
+    member = api_selectors.memory_owner(tenant=key.tenant, memory_id=memory_id)
+    if request.method == "GET":
+        record = selectors.memory_get(member=member, memory_id=memory_id)
+        return JsonResponse(record.as_dict(user_id=member.external_id))
+    if request.method == "DELETE":
+        services.memory_delete(member=member, memory_id=memory_id, via="api")
+        return JsonResponse({"message": "Memory deleted successfully!"})
+    data = json_body(request, allowed=UPDATE_FIELDS)
+    for unsupported in ("metadata", "timestamp", "expiration_date"):
+        if data.get(unsupported) is not None:
+            raise ApiError(400, f"Updating {unsupported} is not supported; send text.", unsupported)
+    if "text" not in data:
+        raise ApiError(400, "text is required.", "text")
+    if member.memory_paused:
+        raise MemoryPaused()
+    record = services.memory_update(member=member, memory_id=memory_id, text=data["text"])
+    return JsonResponse({**record.as_dict(user_id=member.external_id), "message": "Memory updated successfully!"})
+
+
+@api_view(("GET",))
+def memory_history(request: HttpRequest, memory_id: str) -> JsonResponse:
+    key = require(request, "read")
+    query_params(request, allowed=frozenset({"org_id", "project_id"}))
+    member = api_selectors.memory_owner(tenant=key.tenant, memory_id=memory_id)
+    entries = selectors.memory_history(member=member, memory_id=memory_id)
+    return JsonResponse([
+        {"memory_id": str(memory_id), "user_id": member.external_id, "event": e.event, "old_memory": e.old_text,
+         "new_memory": e.new_text, "role": e.role, "created_at": e.at.isoformat() if e.at else None}
+        for e in entries
+    ], safe=False)
+
+
+@api_view(("POST", "DELETE"))
+def memories_root(request: HttpRequest) -> HttpResponse:
+    """/v1/memories/: DELETE is the client's delete_all; POST is the v1 add."""
+    if request.method == "POST":
+        return _add(request)
+    return _delete_all(request)
+
+
+def _delete_all(request: HttpRequest) -> JsonResponse:
+    key = request.app_key
+    params = query_params(request, allowed=ENTITY | {"org_id", "project_id"})
+    scope = {k: params.get(k) for k in ENTITY}
+    if scope["app_id"] is not None and scope["app_id"] != key.tenant.slug:
+        raise ApiError(404, NOT_FOUND, "app_id")
+    if scope["user_id"] is None and scope["agent_id"] is None and scope["run_id"] is None:
+        if scope["app_id"] is None:
+            raise ApiError(400, "delete_all needs user_id, agent_id, run_id or (tenant admin) app_id.", "user_id")
+        return _offboard(request)
+    require(request, "write")
+    raw = filters_parse(None, top_level={k: v for k, v in scope.items() if k != "app_id"})
+    if any(v == "*" for v in scope.values()):
+        raise ApiError(400, "'*' is not allowed in a deletion.", "user_id")
+    members: list[Membership]
+    if scope["user_id"] is not None:
+        member = access_membership_for_external(tenant=key.tenant, external_id=scope["user_id"], create=False)
+        members = [member] if member is not None else []
+    else:
+        members = api_selectors.members_in_scope(tenant=key.tenant, clauses=clauses_resolve(tenant=key.tenant, raw=raw))
+    erased = 0
+    for member in members:
+        receipt = services.memory_delete_all(
+            member=member, agent_id=scope["agent_id"], run_id=scope["run_id"], via="api"
+        )
+        erased += receipt.memories_erased
+    return JsonResponse({"message": "Memories deleted successfully!", "deleted": erased})
+
+
+def _offboard(request: HttpRequest) -> JsonResponse:
+    key = require(request, "tenant_admin")
+    from memportal.offboarding.services import offboarding_start  # another app; imported when used
+
+    job = offboarding_start(tenant=key.tenant, requested_by=None, via="api")
+    return JsonResponse(
+        {"message": "Tenant offboarding started: every memory of this app will be erased.", "job_id": str(job.pk)},
+        status=202,
+    )
+
+
+EXPORT_FIELDS = frozenset({"schema", "filters", "export_instructions"}) | ENTITY
+
+
+@api_view(("POST",))
+def exports_create(request: HttpRequest) -> JsonResponse:
+    key = require(request, "read")
+    data = json_body(request, allowed=EXPORT_FIELDS)
+    schema = data.get("schema")
+    if schema is not None and not isinstance(schema, str | dict):
+        raise InvalidInput("schema", "must be a JSON schema (object or string)")
+    raw = filters_parse(data.get("filters"), top_level=_entities(data))
+    clauses_resolve(tenant=key.tenant, raw=raw)  # validates the ids now rather than at download
+    export = MemoryExportRequest.objects.create(
+        tenant=key.tenant, app_key=key, filters=[c.as_json() for c in raw]
+    )
+    return JsonResponse({"message": "Memory export request received. The export is ready now.", "id": str(export.id)},
+                        status=201)
+
+
+@api_view(("POST",))
+def exports_get(request: HttpRequest) -> HttpResponse:
+    key = require(request, "read")
+    data = json_body(request, allowed=frozenset({"memory_export_id", "filters"}) | ENTITY)
+    export_id = data.pop("memory_export_id", None)
+    if export_id is not None:
+        export = MemoryExportRequest.objects.filter(tenant=key.tenant, id=_uuid_or_none(export_id)).first()
+        if export is None:
+            raise ApiError(404, NOT_FOUND, "memory_export_id")
+        raw, ident, created = clauses_from_json(export.filters), str(export.id), export.created_at
+    else:
+        raw, ident, created = filters_parse(data.get("filters"), top_level=_entities(data)), None, timezone.now()
+    clauses = clauses_resolve(tenant=key.tenant, raw=raw)
+    # Computed at download and streamed: nothing holding memory text is stored for later.
+    response = StreamingHttpResponse(
+        _export_stream(key.tenant, clauses, ident, created), content_type="application/json"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _uuid_or_none(value: Any) -> str | None:
+    import uuid
+
+    try:
+        return str(uuid.UUID(str(value)))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def _export_stream(tenant: Tenant, clauses: list[Clause], ident: str | None, created: Any) -> Iterator[str]:
+    head = {"id": ident, "status": "completed", "app_id": tenant.slug, "created_at": created.isoformat()}
+    yield json.dumps(head)[:-1] + ', "memories": ['
+    if clauses:
+        batch: list[MemoryRecord] = []
+        first = True
+        for record in api_selectors.memory_iter_where(tenant=tenant, clauses=clauses):
+            batch.append(record)
+            if len(batch) == 500:
+                yield ("" if first else ",") + ",".join(json.dumps(d) for d in _page_dicts(tenant, batch))
+                first, batch = False, []
+        if batch:
+            yield ("" if first else ",") + ",".join(json.dumps(d) for d in _page_dicts(tenant, batch))
+    yield "]}"
+
+
+@api_view(("POST",))
+def portal_sessions(request: HttpRequest) -> JsonResponse:
+    """A one-time link (valid minutes) that signs this person into their "your data" page."""
+    key = require(request, "write")
+    data = json_body(request, allowed=frozenset({"user_id", "return_url"}))
+    if data.get("user_id") is None:
+        raise ApiError(400, "user_id is required.", "user_id")
+    # Created if new, so an app's "See what we remember about you" button works before any memory.
+    member = access_membership_for_external(tenant=key.tenant, external_id=data["user_id"], create=True)
+    token, raw = portal_token_create(member=member, app_key=key)
+    url = request.build_absolute_uri(reverse("agents:portal_enter", args=[raw]))
+    return JsonResponse({"url": url, "expires_at": token.expires_at.isoformat()}, status=201)
