@@ -18,10 +18,8 @@ CONFIGS = ("memportal", "mem0-pgvector", "mem0-qdrant")
 
 def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("mode", choices=["quick", "full"])
-    parser.add_argument(
-        "--sizes", default=None, help="comma-separated store sizes (full; default 10000,100000)"
-    )
+    parser.add_argument("mode", choices=["quick", "full", "http"])
+    parser.add_argument("--sizes", default=None, help="comma-separated store sizes (full; default 10000,100000)")
     parser.add_argument(
         "--configs",
         default=None,
@@ -29,13 +27,11 @@ def _parse() -> argparse.Namespace:
     )
     parser.add_argument("--queries", type=int, default=200, help="people queried per configuration and size")
     parser.add_argument("--baseline-queries", type=int, default=60, help="people queried on mem0's stores")
-    parser.add_argument(
-        "--qdrant-max", type=int, default=50_000, help="largest size tried on embedded Qdrant"
-    )
-    parser.add_argument(
-        "--pgvector-max", type=int, default=100_000, help="largest size tried on mem0 pgvector"
-    )
+    parser.add_argument("--qdrant-max", type=int, default=50_000, help="largest size tried on embedded Qdrant")
+    parser.add_argument("--pgvector-max", type=int, default=100_000, help="largest size tried on mem0 pgvector")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--http", action="store_true", help="also load /you/ under gunicorn + wrk at each size")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for the HTTP runs")
     parser.add_argument("--out", default=None, help="output name under bench/results (default: the mode)")
     return parser.parse_args()
 
@@ -49,6 +45,13 @@ def main() -> int:
     from .report import machine, table, write_json, write_plot
     from .workload import generate
 
+    if args.mode == "http":  # against whatever the benchmark database holds now
+        from .http import run_http
+
+        res = run_http(database_url=url, workers=args.workers)
+        write_json({"machine": machine(), "http": res}, RESULTS / f"{args.out or 'http'}.json")
+        print(table(res.get("levels", []), ["concurrency", "requests_per_s", "p50_ms", "p95_ms", "p99_ms", "non_2xx"]))
+        return 0
     if args.mode == "quick":
         sizes = [int(s) for s in (args.sizes or "10000").split(",")]
         configs = (args.configs or ",".join(CONFIGS)).split(",")
@@ -119,12 +122,13 @@ def main() -> int:
             searches[name] = _baseline(name, url, wl, vectors, members, bsubjects, query_vecs)
         out["search"] = searches
 
+        if args.http:
+            from .http import run_http
+
+            out["http"] = run_http(database_url=url, workers=args.workers)
         tenant_export = wl.tenants[2] if len(wl.tenants) > 2 else wl.tenants[-1]
         out["export"] = run.export_tenant(members, tenant_export)
-        run.log(
-            f"  export {out['export']['rows_per_s']:,.0f} rows/s, "
-            f"peak {out['export']['peak_python_alloc_mb']} MB"
-        )
+        run.log(f"  export {out['export']['rows_per_s']:,.0f} rows/s, peak {out['export']['peak_python_alloc_mb']} MB")
         out["offboard"] = run.offboard_tenant(wl.tenants[-1])
         run.log(
             f"  offboard {out['offboard']['memories']:,} memories in {out['offboard']['seconds']} s, "
@@ -255,8 +259,7 @@ def ratio_lines(result: dict[str, Any]) -> str:
     sizes = sorted(int(s) for s, o in result["sizes"].items() if "memportal" in o["search"])
     if len(sizes) > 1:
         first, last = (
-            result["sizes"][str(s)]["search"]["memportal"]["with_embedding_ms"]["p95"]
-            for s in (sizes[0], sizes[-1])
+            result["sizes"][str(s)]["search"]["memportal"]["with_embedding_ms"]["p95"] for s in (sizes[0], sizes[-1])
         )
         lines.append(f"memportal p95 at {sizes[-1]:,} / p95 at {sizes[0]:,}: {last / first:.2f}")
     return "\n".join(lines) or "(no ratios: only one configuration)"

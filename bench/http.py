@@ -1,0 +1,168 @@
+"""The "your data" page (/you/) through HTTP under gunicorn, driven by wrk at several concurrencies.
+
+Runs against whatever the benchmark database holds (run ``python -m bench quick`` or ``full``
+first). Signs in ``people`` of the loaded people (typical ones and the heaviest) by giving their
+memberships a user and a session, then rotates their session cookies across requests.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from .run import log
+
+LUA = """
+local cookies = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", "/you/", {["Cookie"] = "sessionid=" .. cookies[(i %% #cookies) + 1]})
+end
+done = function(summary, latency, requests)
+  io.write(string.format("P50=%%d P95=%%d P99=%%d ERR=%%d\\n", latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), summary.errors.status + summary.errors.connect + summary.errors.timeout))
+end
+"""
+
+
+def _sessions(people: int) -> tuple[list[str], int]:
+    """Session cookies for ``people`` loaded people (the heaviest first); their largest memory count."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+
+    from memportal.memory.models import Membership
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT payload->>'user_id', count(*) FROM memportal_memories GROUP BY 1 ORDER BY 2 DESC LIMIT 1")
+        heavy_subject, heavy_count = cur.fetchone()
+    members = [Membership.objects.get(subject_id=heavy_subject)]
+    members += list(
+        Membership.objects.filter(tenant__slug="bench_t0", user__isnull=True, external_id__startswith="p")
+        .exclude(subject_id=heavy_subject)
+        .order_by("external_id")[: people - 1]
+    )
+    user_model = get_user_model()
+    cookies = []
+    for n, member in enumerate(members):
+        user, _ = user_model.objects.get_or_create(username=f"bench-http-{n}", defaults={"email": f"b{n}@example.com"})
+        Membership.objects.filter(user=user).exclude(pk=member.pk).update(user=None)
+        Membership.objects.filter(pk=member.pk).update(user=user)
+        client = Client()
+        client.force_login(user)
+        cookies.append(client.cookies["sessionid"].value)
+    return cookies, heavy_count
+
+
+def _wait(url: str, cookie: str, timeout: float = 60) -> bytes:
+    deadline = time.time() + timeout
+    while True:
+        try:
+            req = urllib.request.Request(url, headers={"Cookie": f"sessionid={cookie}"})  # noqa: S310 - loopback
+            with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback only
+                if resp.status != 200 or "/accounts/" in resp.url:
+                    raise RuntimeError(f"/you/ answered {resp.status} at {resp.url}: not signed in")
+                return resp.read()
+        except (OSError, ConnectionError):
+            if time.time() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def run_http(
+    *,
+    database_url: str,
+    people: int = 50,
+    workers: int = 2,
+    levels: tuple[int, ...] = (1, 4, 16, 32),
+    seconds: int = 10,
+    port: int = 8765,
+) -> dict[str, Any]:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return {"skipped": "wrk is not installed (apt-get install wrk)"}
+    cookies, heavy_count = _sessions(people)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_DEBUG": "0",
+        "MEMPORTAL_EMBEDDER_THREADS": "1",
+        "DJANGO_SETTINGS_MODULE": "memportal.settings",
+    }
+    base = Path(__file__).resolve().parent.parent
+    server = subprocess.Popen(
+        [
+            str(base / ".venv/bin/gunicorn"),
+            "memportal.wsgi",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=base,
+        env=env,
+        start_new_session=True,
+    )
+    out: dict[str, Any] = {
+        "workers": workers,
+        "signed_in_people": len(cookies),
+        "heaviest_person_memories": heavy_count,
+        "levels": [],
+    }
+    try:
+        page = _wait(f"http://127.0.0.1:{port}/you/", cookies[0])
+        out["page_bytes_heaviest"] = len(page)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+            fh.write(LUA % ", ".join(f'"{c}"' for c in cookies))
+            script = fh.name
+        # Warm every worker's connection and the session rows.
+        subprocess.run(
+            [wrk, "-t1", "-c4", "-d3s", "-s", script, f"http://127.0.0.1:{port}/"], capture_output=True, check=False
+        )
+        for conc in levels:
+            proc = subprocess.run(
+                [
+                    wrk,
+                    "-t1",
+                    f"-c{conc}",
+                    f"-d{seconds}s",
+                    "--timeout",
+                    "10s",
+                    "-s",
+                    script,
+                    f"http://127.0.0.1:{port}/",
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            rps = re.search(r"Requests/sec:\s+([\d.]+)", proc.stdout)
+            pct = re.search(r"P50=(\d+) P95=(\d+) P99=(\d+) ERR=(\d+)", proc.stdout)
+            non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", proc.stdout)
+            row = {"concurrency": conc, "requests_per_s": float(rps.group(1)) if rps else None}
+            if pct:
+                row.update(
+                    p50_ms=int(pct.group(1)) / 1000,
+                    p95_ms=int(pct.group(2)) / 1000,
+                    p99_ms=int(pct.group(3)) / 1000,
+                    errors=int(pct.group(4)),
+                )
+            row["non_2xx"] = int(non2xx.group(1)) if non2xx else 0
+            out["levels"].append(row)
+            log(f"  http c={conc}: {row}")
+        os.unlink(script)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    return out
