@@ -95,6 +95,7 @@ def main() -> int:
         ids = loaded.pop("ids")
         out["bulk_load"] = loaded
         run.log(f"  bulk load {loaded['per_s']:,.0f} memories/s ({loaded['seconds']} s)")
+        out["store"] = run.store_size()
         out["ingest_service"] = run.ingest_service(wl, members)
         run.log(f"  service ingest (infer=False) {out['ingest_service']['per_s']:,.0f} memories/s")
 

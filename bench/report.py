@@ -45,9 +45,7 @@ def machine() -> dict[str, Any]:
 def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     """A plain fixed-width table (rows are dicts; missing cells print as '-')."""
     cells = [[_fmt(r.get(c)) for c in columns] for r in rows]
-    widths = [
-        max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(columns)
-    ]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(columns)]
     line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]
     out += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]

@@ -79,16 +79,10 @@ def create_members(workload: Workload) -> list[Any]:
     tenants = {slug: Tenant.objects.create(slug=slug, name=slug) for slug in workload.tenants}
     members = [Membership(tenant=tenants[p.tenant], external_id=p.external_id) for p in workload.people]
     Membership.objects.bulk_create(members, batch_size=5000)
-    return list(
-        Membership.objects.filter(tenant__in=tenants.values())
-        .select_related("tenant")
-        .order_by("external_id")
-    )
+    return list(Membership.objects.filter(tenant__in=tenants.values()).select_related("tenant").order_by("external_id"))
 
 
-def load_bulk(
-    workload: Workload, vectors: np.ndarray, members: list[Any], *, chunk: int = 5000
-) -> dict[str, Any]:
+def load_bulk(workload: Workload, vectors: np.ndarray, members: list[Any], *, chunk: int = 5000) -> dict[str, Any]:
     """memportal.memory.bulk (COPY) in chunks; returns ids (aligned with the workload) and the rate."""
     from django.db import connection
 
@@ -119,9 +113,7 @@ def load_bulk(
     return {"ids": ids, "seconds": round(elapsed, 2), "per_s": round(workload.size / elapsed, 1)}
 
 
-def ingest_service(
-    workload: Workload, members: list[Any], *, calls: int = 30, per_call: int = 10
-) -> dict[str, Any]:
+def ingest_service(workload: Workload, members: list[Any], *, calls: int = 30, per_call: int = 10) -> dict[str, Any]:
     """memory_add with infer=False (mem0's add path: embed + INSERT + history row per message)."""
     from memportal.memory.models import Membership
     from memportal.memory.services import memory_add
@@ -136,6 +128,24 @@ def ingest_service(
     elapsed = time.perf_counter() - start
     n = calls * per_call
     return {"memories": n, "seconds": round(elapsed, 2), "per_s": round(n / elapsed, 1)}
+
+
+def store_size() -> dict[str, Any]:
+    """Bytes on disk for the memory table (heap + TOAST) and its indexes."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pg_table_size('memportal_memories'), pg_indexes_size('memportal_memories'), "
+            "(SELECT count(*) FROM memportal_memories)"
+        )
+        table, indexes, rows = cur.fetchone()
+    return {
+        "rows": rows,
+        "table_mb": round(table / 1e6, 1),
+        "indexes_mb": round(indexes / 1e6, 1),
+        "bytes_per_memory": round((table + indexes) / max(rows, 1)),
+    }
 
 
 # --- memportal: search ------------------------------------------------------------------------
@@ -201,9 +211,7 @@ def _search_summary(
         "recall_at_10_mean": round(statistics.fmean(recalls), 4) if recalls else None,
         "recall_at_10_min": round(min(recalls), 4) if recalls else None,
         "share_full_recall": round(sum(r >= 0.999 for r in recalls) / len(recalls), 4) if recalls else None,
-        "share_getting_no_rows": round(sum(r == 0 for r in returned) / len(returned), 4)
-        if returned
-        else None,
+        "share_getting_no_rows": round(sum(r == 0 for r in returned) / len(returned), 4) if returned else None,
     }
 
 

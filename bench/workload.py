@@ -284,10 +284,7 @@ def generate(*, size: int, people: int | None = None, seed: int = 42, tenants: i
         person_idx=person_idx,
         texts=texts,
         agents=[AGENTS[a] for a in agent_of],
-        runs=[
-            f"{persons[p].external_id}-s{r}"
-            for p, r in zip(person_idx.tolist(), run_of.tolist(), strict=True)
-        ],
+        runs=[f"{persons[p].external_id}-s{r}" for p, r in zip(person_idx.tolist(), run_of.tolist(), strict=True)],
         roles=[ROLES[0] if r else ROLES[1] for r in role_of],
         created=[start + timedelta(seconds=int(s)) for s in seconds],
         queries=list(QUERIES),
@@ -313,9 +310,7 @@ def exact_top_k(vectors: np.ndarray, query: np.ndarray, k: int = 10) -> tuple[np
     return top, scores[top]
 
 
-def recall_at_k(
-    returned_scores: list[float], exact_scores: np.ndarray, k: int = 10, tol: float = 1e-4
-) -> float:
+def recall_at_k(returned_scores: list[float], exact_scores: np.ndarray, k: int = 10, tol: float = 1e-4) -> float:
     """Share of the exact top-k a search found; ties at the k-th score count (duplicate sentences)."""
     want = min(k, len(exact_scores))
     if want == 0:
