@@ -83,7 +83,8 @@ def audit(request: HttpRequest, slug: str) -> HttpResponse:
     )
     context.update({
         "rows": [(r, labels.get(r.subject_id, r.subject_id)) for r in shown],
-        "person_counts": [(c, labels.get(c.value, c.value)) for c in context.get("person_counts", [])], "filter_in_use": in_use, "filter_query": _filter_query(request),
+        "person_counts": [(c, labels.get(c.value, c.value)) for c in context.get("person_counts", [])],
+        "filter_in_use": in_use,
         "export_jobs": selectors.export_jobs_for_tenant(user=request.user, tenant=tenant)[:5],
         "page_query": _filter_query(request),
     })

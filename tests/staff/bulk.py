@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from memportal.memory.models import MemoryEvent, MemoryMessage, Membership
+from memportal.memory.models import Membership, MemoryEvent, MemoryMessage
 
 _STAMP = "to_char((now() - g * interval '1 second') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
 

@@ -48,7 +48,8 @@ class Command(BaseCommand):
             raise CommandError(f"Job {job.pk} is being run by worker {job.worker}; not running it twice.")
         self.stdout.write(f"\r{_bar(job.percent)} {job.memories_erased}/{job.memories_before}")
         self.stdout.write(
-            f"{job.get_state_display()}: erased {job.memories_erased} memories, {job.history_rows_erased} history rows, "
+            f"{job.get_state_display()}: erased {job.memories_erased} memories, "
+            f"{job.history_rows_erased} history rows, "
             f"{job.message_rows_erased} message rows, {job.export_files_erased} export files; "
             f"{job.memberships_ended} memberships ended. Verification: {job.verification.get('checks')}. "
             f"Receipt {job.erasure_receipt_id}."
