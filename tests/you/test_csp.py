@@ -1,7 +1,6 @@
 """Every page is served with a Content-Security-Policy that allows no inline script."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from memportal.memory import services
