@@ -104,7 +104,8 @@ def load_bulk(workload: Workload, vectors: np.ndarray, members: list[Any], *, ch
             )
             for i in range(lo, hi)
         ]
-        ids += memory_bulk_load(items=items, members=members)
+        chunk_members = {id(it.member): it.member for it in items}.values()
+        ids += memory_bulk_load(items=items, members=list(chunk_members))
         if workload.size >= 100_000 and (hi // chunk) % 20 == 0:
             log(f"  bulk loaded {hi:,}/{workload.size:,}")
     elapsed = time.perf_counter() - start
