@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -169,7 +170,8 @@ def _subject_memory_count(subjects: list[str]) -> int:
 
 
 def offboarding_process(
-    *, job: OffboardingJob, max_batches: int | None = None, progress: Progress | None = None
+    *, job: OffboardingJob, max_batches: int | None = None, progress: Progress | None = None,
+    pause_seconds: float = 0.0,
 ) -> OffboardingJob:
     """Run a claimed job to the end (or for ``max_batches`` batches, for tests and throttling)."""
     tenant = job.tenant
@@ -195,6 +197,8 @@ def offboarding_process(
                 progress(job)
             if erased.memories == 0:
                 break
+            if pause_seconds:
+                time.sleep(pause_seconds)  # throttle: leave the database to the site's requests
         else:
             return job  # stopped on purpose: still 'running', resumable by the next claim
         job.export_files_erased += export_files_erase(tenant=tenant)

@@ -18,12 +18,12 @@ from . import services
 log = logging.getLogger(__name__)
 
 
-def worker_run_once(*, worker: str | None = None) -> bool:
+def worker_run_once(*, worker: str | None = None, pause_seconds: float = 0.0) -> bool:
     """Claim and finish at most one job. True if there was one."""
     job = services.offboarding_claim(worker=worker)
     if job is not None:
         log.warning("offboarding %s: claimed job %s", job.tenant.slug, job.pk)
-        services.offboarding_process(job=job)
+        services.offboarding_process(job=job, pause_seconds=pause_seconds)
         return True
     export = staff_services.export_job_claim()
     if export is not None:
@@ -33,12 +33,15 @@ def worker_run_once(*, worker: str | None = None) -> bool:
     return False
 
 
-def worker_loop(*, poll_seconds: float = 1.0, max_jobs: int | None = None, worker: str | None = None) -> int:
+def worker_loop(
+    *, poll_seconds: float = 1.0, max_jobs: int | None = None, worker: str | None = None,
+    pause_seconds: float = 0.0,
+) -> int:
     done = 0
     while max_jobs is None or done < max_jobs:
         close_old_connections()
         try:
-            found = worker_run_once(worker=worker)
+            found = worker_run_once(worker=worker, pause_seconds=pause_seconds)
         except Exception:
             # The job row already says 'failed' (type only, no text); keep serving other jobs.
             log.exception("worker: job failed")

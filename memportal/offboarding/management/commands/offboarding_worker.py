@@ -10,8 +10,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--poll", type=float, default=1.0, help="Seconds between polls when idle.")
+        parser.add_argument("--throttle", type=float, default=0.0,
+                            help="Seconds to pause between erase batches (spares the database).")
         parser.add_argument("--max-jobs", type=int, default=None, help="Exit after this many jobs (tests).")
 
-    def handle(self, *args, poll: float, max_jobs: int | None, **options) -> None:
+    def handle(self, *args, poll: float, max_jobs: int | None, throttle: float, **options) -> None:
         self.stdout.write(f"offboarding_worker: polling every {poll}s")
-        worker_loop(poll_seconds=poll, max_jobs=max_jobs)
+        self.stdout.flush()
+        worker_loop(poll_seconds=poll, max_jobs=max_jobs, pause_seconds=throttle)
