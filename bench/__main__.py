@@ -7,6 +7,7 @@ Runs against its own database (``memportal_bench`` on the embedded server, or
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -18,7 +19,8 @@ CONFIGS = ("memportal", "mem0-pgvector", "mem0-qdrant")
 
 def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("mode", choices=["quick", "full", "http"])
+    parser.add_argument("mode", choices=["quick", "full", "http", "report"])
+    parser.add_argument("inputs", nargs="*", help="report: result JSON files to merge into one table and plot")
     parser.add_argument("--sizes", default=None, help="comma-separated store sizes (full; default 10000,100000)")
     parser.add_argument(
         "--configs",
@@ -38,11 +40,13 @@ def _parse() -> argparse.Namespace:
 
 def main() -> int:
     args = _parse()
+    if args.mode == "report":
+        return _report(args)
     from .db import django_setup
 
     url = django_setup()
     from . import run
-    from .report import machine, table, write_json, write_plot
+    from .report import machine, table, write_json
     from .workload import generate
 
     if args.mode == "http":  # against whatever the benchmark database holds now
@@ -140,6 +144,33 @@ def main() -> int:
 
     name = args.out or args.mode
     write_json(result, RESULTS / f"{name}.json")
+    _print_and_plot(result, name)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    """Merge finished runs (e.g. the 10k-100k side-by-side and a separate 1M run) into one report."""
+    from .report import write_json
+
+    merged: dict[str, Any] = {"mode": "report", "inputs": args.inputs, "sizes": {}}
+    for path in args.inputs:
+        data = json.loads(Path(path).read_text())
+        merged.setdefault("machine", data.get("machine"))
+        for size, out in data["sizes"].items():
+            if size in merged["sizes"]:  # same size twice: keep every configuration measured
+                merged["sizes"][size]["search"].update(out["search"])
+            else:
+                merged["sizes"][size] = out
+    merged["sizes"] = dict(sorted(merged["sizes"].items(), key=lambda kv: int(kv[0])))
+    name = args.out or "report"
+    write_json(merged, RESULTS / f"{name}.json")
+    _print_and_plot(merged, name)
+    return 0
+
+
+def _print_and_plot(result: dict[str, Any], name: str) -> None:
+    from .report import table, write_plot
+
     print()
     print(summary_table(result, table))
     print()
@@ -153,7 +184,6 @@ def main() -> int:
         )
         print(f"\nplot: {png}")
     print(f"json: {RESULTS / f'{name}.json'}")
-    return 0
 
 
 def _baseline(name: str, url: str, wl, vectors, members, subjects, query_vecs) -> dict[str, Any]:
@@ -267,12 +297,15 @@ def ratio_lines(result: dict[str, Any]) -> str:
 
 
 def plot_series(result: dict[str, Any]) -> dict[str, list[tuple[int, float]]]:
-    series: dict[str, list[tuple[int, float]]] = {}
+    """p95 per configuration and size; labels carry the worst recall, since a fast wrong answer is no win."""
+    points: dict[str, list[tuple[int, float]]] = {}
+    worst: dict[str, float] = {}
     for size, out in result["sizes"].items():
         for name, s in out["search"].items():
             if "skipped" not in s:
-                series.setdefault(name, []).append((int(size), s["with_embedding_ms"]["p95"]))
-    return series
+                points.setdefault(name, []).append((int(size), s["with_embedding_ms"]["p95"]))
+                worst[name] = min(worst.get(name, 1.0), s["recall_at_10_mean"])
+    return {f"{name} (recall@10 >= {worst[name]:.2f})": pts for name, pts in points.items()}
 
 
 if __name__ == "__main__":
