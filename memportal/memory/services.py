@@ -18,6 +18,7 @@ from .errors import MembershipEnded, MemoryPaused
 from .mem0_backend import get_memory, llm_configured
 from .models import ErasureReceipt, Membership, MemoryEvent, MemoryMessage, Tenant
 from .records import ENTITY_TABLE, TABLE, MemoryRecord
+from .signals import memories_erased
 from .validation import clean_messages, clean_metadata, clean_optional_id, clean_text
 
 
@@ -107,7 +108,13 @@ def _count_where(where: str, params: list[Any]) -> int:
 
 
 def _receipt(**fields: Any) -> ErasureReceipt:
-    return ErasureReceipt.objects.create(finished_at=timezone.now(), **fields)
+    receipt = ErasureReceipt.objects.create(finished_at=timezone.now(), **fields)
+    member = fields.get("membership")
+    # Exports and other copies are removed once the erasure has committed.
+    transaction.on_commit(lambda: memories_erased.send(
+        sender=ErasureReceipt, tenant=fields["tenant"], subject_id=member.subject_id if member else None
+    ))
+    return receipt
 
 
 def memory_delete(

@@ -251,3 +251,20 @@ def export_files_erase(*, tenant: Tenant | None = None, expired_only: bool = Fal
                 stray.unlink()
                 removed += 1
     return removed
+
+
+def export_files_erase_for_subject(*, tenant: Tenant) -> int:
+    """After a person's erasure: finished export files of their tenant may hold their memories.
+
+    Files do not record whose rows they hold, so every finished file of the tenant is removed
+    and its job marked expired (staff can export again; the person's rows are then gone).
+    """
+    removed = 0
+    jobs = ExportJob.objects.filter(tenant=tenant).exclude(state=ExportJob.State.EXPIRED)
+    for job in jobs.filter(state=ExportJob.State.DONE):
+        path = export_job_path(job)
+        if job.file_name and path.exists():
+            path.unlink()
+            removed += 1
+    jobs.filter(state=ExportJob.State.DONE).update(state=ExportJob.State.EXPIRED)
+    return removed
