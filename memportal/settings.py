@@ -225,6 +225,9 @@ MEMPORTAL = {
     "MAX_MEMORY_CHARS": int(os.environ.get("MEMPORTAL_MAX_MEMORY_CHARS", "2000")),
     "MAX_MESSAGES_PER_ADD": int(os.environ.get("MEMPORTAL_MAX_MESSAGES_PER_ADD", "50")),
     "COLLECTION": "memportal_memories",
+    # Background staff exports: where files go and how long they live.
+    "EXPORT_DIR": os.environ.get("MEMPORTAL_EXPORT_DIR", str(DATA_DIR / "exports")),
+    "EXPORT_TTL_HOURS": int(os.environ.get("MEMPORTAL_EXPORT_TTL_HOURS", "24")),
     # Requests per API key per minute (memportal.agents.api).
     "API_RATE_LIMIT": int(os.environ.get("MEMPORTAL_API_RATE_LIMIT", "600")),
 }
