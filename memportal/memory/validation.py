@@ -86,7 +86,7 @@ def clean_messages(value: Any) -> list[dict[str, str]]:
         if unknown:
             raise InvalidInput(f"messages[{i}]", f"unknown fields: {', '.join(sorted(unknown))}")
         role = message.get("role")
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:
             raise InvalidInput(f"messages[{i}].role", "must be user, assistant or system")
         item = {"role": role, "content": clean_text(message.get("content"), field=f"messages[{i}].content")}
         if message.get("name") is not None:
@@ -111,6 +111,8 @@ def clean_metadata(value: Any) -> dict[str, Any]:
         encoded = json.dumps(value)
     except (TypeError, ValueError) as exc:
         raise InvalidInput("metadata", "must be JSON-serialisable") from exc
+    if "\\u0000" in encoded:  # PostgreSQL's jsonb cannot store NUL
+        raise InvalidInput("metadata", "must not contain NUL characters")
     if len(encoded.encode()) > MAX_METADATA_BYTES:
         raise InvalidInput("metadata", f"must be at most {MAX_METADATA_BYTES} bytes as JSON")
     return value
