@@ -12,9 +12,10 @@ from memportal.memory.models import Membership, Tenant
 from memportal.memory.tenancy import membership_ensure
 
 DEMO_PASSWORD = "memportal-demo-2026"  # noqa: S105 - printed demo credentials, development only
+# Documented demo keys (read + write) so the README's agent.py runs as printed. Development only.
 DEMO_API_KEYS = {
-    "concierge_app": "mp_demo_concierge_app_key_do_not_use_in_production",
-    "sports_brand_portal": "mp_demo_sports_brand_portal_key_do_not_use_in_production",
+    "concierge_app": "mpk_democoncierge_local-demo-key-for-concierge-app-0001",
+    "sports_brand_portal": "mpk_demosports_local-demo-key-for-sports-brand-portal-01",
 }
 
 TENANTS = {
@@ -94,11 +95,12 @@ class Command(BaseCommand):
         return user
 
     def _api_keys(self, tenants: dict[str, Tenant]) -> dict[str, str]:
-        try:
-            from memportal.agents.services import appkey_ensure_demo
-        except ImportError:  # the agents app is not installed
-            return {}
-        return {
-            slug: appkey_ensure_demo(tenant=tenants[slug], raw_key=DEMO_API_KEYS[slug])
-            for slug in tenants
-        }
+        from memportal.agents.models import AppKey
+        from memportal.agents.services import appkey_create
+
+        for slug, raw in DEMO_API_KEYS.items():
+            prefix = raw.split("_")[1]
+            if not AppKey.objects.filter(prefix=prefix).exists():
+                appkey_create(tenant=tenants[slug], name="demo key (seed_demo)", permissions=("read", "write"),
+                              raw_key=raw)
+        return DEMO_API_KEYS
