@@ -230,7 +230,8 @@ def explain_memportal(member: Any, vector: np.ndarray) -> dict[str, Any]:
             "ORDER BY vector <=> %s::vector, id LIMIT 10",
             [literal, member.tenant.slug, member.subject_id, literal],
         )
-        plan = "\n".join(r[0] for r in cur.fetchall())
+        # The 384-float literal would drown the plan: print it as [...].
+        plan = "\n".join(r[0] for r in cur.fetchall()).replace(literal, "[...]")
         cur.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'memportal_memories'")
         indexes = sorted(r[0] for r in cur.fetchall())
     return {
