@@ -19,7 +19,7 @@ CONFIGS = ("memportal", "mem0-pgvector", "mem0-qdrant")
 
 def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("mode", choices=["quick", "full", "http", "report"])
+    parser.add_argument("mode", choices=["quick", "full", "http", "search", "report"])
     parser.add_argument("inputs", nargs="*", help="report: result JSON files to merge into one table and plot")
     parser.add_argument("--sizes", default=None, help="comma-separated store sizes (full; default 10000,100000)")
     parser.add_argument(
@@ -55,6 +55,11 @@ def main() -> int:
         res = run_http(database_url=url, workers=args.workers)
         write_json({"machine": machine(), "http": res}, RESULTS / f"{args.out or 'http'}.json")
         print(table(res.get("levels", []), ["concurrency", "requests_per_s", "p50_ms", "p95_ms", "p99_ms", "non_2xx"]))
+        return 0
+    if args.mode == "search":  # latency split (cold/warm/embedding/SQL) on the store as it is
+        res = run.search_existing(people=args.queries)
+        write_json({"machine": machine(), "search": res}, RESULTS / f"{args.out or 'search'}.json")
+        print(json.dumps(res, indent=2))
         return 0
     if args.mode == "quick":
         sizes = [int(s) for s in (args.sizes or "10000").split(",")]

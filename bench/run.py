@@ -369,3 +369,56 @@ def search_baseline(
 
 def subjects_for(workload: Workload, count: int) -> list[int]:
     return sample_people(workload, count=count)
+
+
+def search_existing(*, people: int = 200, seed: int = 11) -> dict[str, Any]:
+    """Latency only, against the store as it is (no reload): each person's search is timed
+    cold (first touch) and warm (repeated), with the embedding timed on its own, so a p95 can
+    be attributed to the cache, the database or the embedder."""
+    import random
+
+    from django.db import connection
+
+    from memportal.memory.models import Membership
+    from memportal.memory.selectors import memory_search
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT payload->>'user_id', count(*) FROM memportal_memories GROUP BY 1 ORDER BY 2 DESC LIMIT 20")
+        heavy = [r[0] for r in cur.fetchall() if r[1] >= 1000]
+        cur.execute("SELECT count(*) FROM memportal_memories")
+        total = cur.fetchone()[0]
+    subjects = list(
+        Membership.objects.filter(tenant__slug__startswith="bench_t", external_id__startswith="p").values_list(
+            "subject_id", flat=True
+        )
+    )
+    rng = random.Random(seed)
+    chosen = heavy + rng.sample(subjects, min(people - len(heavy), len(subjects)))
+    members = {m.subject_id: m for m in Membership.objects.filter(subject_id__in=chosen).select_related("tenant")}
+    enc = encoder()
+    from .workload import QUERIES
+
+    cold, warm, sql_only, embed_only = [], [], [], []
+    for n, subject in enumerate(chosen):
+        member = members[subject]
+        q = QUERIES[n % len(QUERIES)]
+        t0 = time.perf_counter()
+        memory_search(member=member, query=q, limit=10)
+        cold.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        memory_search(member=member, query=q, limit=10)
+        warm.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        vec = enc.encode([q])[0]
+        embed_only.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        _search_sql_only(member, vec)
+        sql_only.append((time.perf_counter() - t0) * 1000)
+    return {
+        "rows_in_store": total,
+        "people": len(chosen),
+        "first_search_ms": percentiles(cold),
+        "repeat_search_ms": percentiles(warm),
+        "embedding_only_ms": percentiles(embed_only),
+        "sql_only_ms": percentiles(sql_only),
+    }
