@@ -118,13 +118,18 @@ def clean_metadata(value: Any) -> dict[str, Any]:
     return value
 
 
+# Far beyond any real store (a billion rows at the largest page size), and small enough that
+# page * page_size stays a valid PostgreSQL bigint OFFSET instead of a database error.
+MAX_PAGE = 1_000_000
+
+
 def clean_page(page: Any, page_size: Any, *, max_page_size: int = 1000) -> tuple[int, int]:
     try:
         page_i, size_i = int(page), int(page_size)
     except (TypeError, ValueError) as exc:
         raise InvalidInput("page", "page and page_size must be whole numbers") from exc
-    if page_i < 1:
-        raise InvalidInput("page", "must be 1 or more")
+    if not 1 <= page_i <= MAX_PAGE:
+        raise InvalidInput("page", f"must be between 1 and {MAX_PAGE}")
     if not 1 <= size_i <= max_page_size:
         raise InvalidInput("page_size", f"must be between 1 and {max_page_size}")
     return page_i, size_i

@@ -186,12 +186,15 @@ def offboarding_process(
     try:
         done_batches = 0
         while max_batches is None or done_batches < max_batches:
-            erased = memory_services.tenant_erase_batch(tenant=tenant, batch_size=job.batch_size)
-            job.memories_erased += erased.memories
-            job.history_rows_erased += erased.history
-            job.message_rows_erased += erased.messages
-            job.batches += 1
-            _save(job, "memories_erased", "history_rows_erased", "message_rows_erased", "batches")
+            # The batch and its count commit together: a worker killed at any point leaves the
+            # counters equal to what is really gone, so the resumed job's receipt adds up.
+            with transaction.atomic():
+                erased = memory_services.tenant_erase_batch(tenant=tenant, batch_size=job.batch_size)
+                job.memories_erased += erased.memories
+                job.history_rows_erased += erased.history
+                job.message_rows_erased += erased.messages
+                job.batches += 1
+                _save(job, "memories_erased", "history_rows_erased", "message_rows_erased", "batches")
             done_batches += 1
             if progress:
                 progress(job)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from memportal.memory.tenant_selectors import ANY, AuditFilter, FilterChoices
+from memportal.memory.validation import MAX_PAGE
 
 PAGE_SIZES = [25, 50, 100, 200]
 
@@ -25,7 +26,7 @@ class AuditFilterForm(forms.Form):
     )
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
-    page = forms.IntegerField(required=False, min_value=1, initial=1)
+    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, initial=1)
     page_size = forms.TypedChoiceField(
         required=False, coerce=int, choices=[(n, str(n)) for n in PAGE_SIZES], initial=50, empty_value=50
     )

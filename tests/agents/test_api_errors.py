@@ -41,6 +41,18 @@ def test_get_all_rejects_bad_filters(client, concierge_key, filters):
     assert response.status_code == 400 and response.json()["field"].startswith("filters")
 
 
+@pytest.mark.parametrize("query, field", [
+    ("page=50082586554112736755712", "page"),  # found by the fuzzer: an OFFSET beyond bigint was a 500
+    ("page=0", "page"),
+    ("page=1&page_size=1001", "page_size"),
+    ("page=abc", "page"),
+])
+def test_get_all_rejects_out_of_range_paging(client, concierge_key, query, field):
+    response = _post(client, concierge_key, f"/v3/memories/?{query}", {"filters": {"user_id": "alice"}})
+    assert response.status_code == 400
+    assert response.json()["field"] == field
+
+
 def test_csrf_is_not_required_for_token_requests(concierge_key):
     strict = Client(enforce_csrf_checks=True)
     assert _post(strict, concierge_key, "/v3/memories/", {"filters": {"user_id": "a"}}).status_code == 200

@@ -105,7 +105,7 @@ def openapi_document() -> dict[str, Any]:
             "/v3/memories/": {"post": _op("Get all (paged, filters required)", LIST, body={
                 "type": "object", "required": ["filters"], "additionalProperties": False,
                 "properties": {"filters": {"$ref": "#/components/schemas/Filters"}}},
-                params=[_q("page", {"type": "integer", "minimum": 1}),
+                params=[_q("page", {"type": "integer", "minimum": 1, "maximum": 1000000}),
                         _q("page_size", {"type": "integer", "minimum": 1, "maximum": 1000})])},
             "/v3/memories/search/": {"post": _op("Semantic search (filters required)", RESULTS, body={
                 "type": "object", "required": ["query", "filters"], "additionalProperties": False,
