@@ -95,7 +95,8 @@ TEMPLATES = [
 ]
 
 # --- Database: PostgreSQL + pgvector, embedded unless DATABASE_URL is set ---------------
-if os.environ.get("DATABASE_URL"):
+EMBEDDED_DATABASE = not os.environ.get("DATABASE_URL")
+if not EMBEDDED_DATABASE:
     import dj_database_url
 
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
