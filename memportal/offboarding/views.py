@@ -1,15 +1,25 @@
-"""Offboarding pages, superusers only: choose, dry run, re-authenticate, type the app_id, start."""
+"""Offboarding pages, superusers only: choose, dry run, re-authenticate, type the app_id, start.
+
+Re-authentication guards the GET of the confirmation page, so allauth sends the admin back to
+that page (a GET) after the password; the POST only checks it. Had the POST itself raised
+allauth's ReauthenticationRequired, allauth would replay the stored POST from its
+reauthenticate view: a typing mistake then showed the form's errors under
+/accounts/reauthenticate/, and the admin never saw the confirmation after re-authenticating.
+"""
 
 from __future__ import annotations
 
 from functools import wraps
 
 from allauth.account.decorators import reauthentication_required
+from allauth.core.exceptions import ReauthenticationRequired
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from memportal.memory.models import Tenant
@@ -68,31 +78,56 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "offboarding/index.html", {"tenants": tenants, "jobs": jobs})
 
 
-def _tenant_page(request: HttpRequest, tenant: Tenant, form: ConfirmForm, status: int = 200) -> HttpResponse:
-    context = {
-        "tenant": tenant, "form": form, "dry_run": services.offboarding_dry_run(tenant=tenant),
+def _page_context(tenant: Tenant) -> dict:
+    return {
+        "tenant": tenant, "dry_run": services.offboarding_dry_run(tenant=tenant),
         "active_job": OffboardingJob.objects.filter(tenant=tenant, state__in=["queued", "running"]).first(),
         "past_jobs": OffboardingJob.objects.filter(tenant=tenant)[:10],
     }
-    return render(request, "offboarding/tenant.html", context, status=status)
+
+
+def _reauthentication_missing(request: HttpRequest) -> bool:
+    """allauth's own check (the public decorator, run on a no-op view): same timeout, same methods."""
+    try:
+        reauthentication_required(lambda _request: None)(request)
+    except ReauthenticationRequired:
+        return True
+    return False
 
 
 @superuser_required
 @require_GET
 def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The dry run; no password needed to look."""
+    return render(request, "offboarding/tenant.html", _page_context(access_tenant(slug)))
+
+
+def _confirm_page(request: HttpRequest, tenant: Tenant, form: ConfirmForm, status: int = 200) -> HttpResponse:
+    return render(request, "offboarding/confirm.html", {**_page_context(tenant), "form": form}, status=status)
+
+
+@superuser_required
+@require_GET
+@reauthentication_required
+def job_confirm(request: HttpRequest, slug: str) -> HttpResponse:
+    """The typed confirmation, shown only after a recent password; allauth returns here after it."""
     tenant = access_tenant(slug)
-    return _tenant_page(request, tenant, ConfirmForm(tenant=tenant))
+    return _confirm_page(request, tenant, ConfirmForm(tenant=tenant))
 
 
 @superuser_required
 @require_POST
-@reauthentication_required
 def job_start(request: HttpRequest, slug: str) -> HttpResponse:
-    """Re-authentication (allauth) guards the POST; the typed app_id guards against the wrong tenant."""
+    """The typed app_id guards against the wrong tenant; the password must still be recent."""
     tenant = access_tenant(slug)
+    if _reauthentication_missing(request):
+        # Expired while the form was open: ask again, then show the form again. Nothing is
+        # replayed, so nothing starts without the admin seeing the confirmation once more.
+        confirm_url = reverse("offboarding:confirm", kwargs={"slug": tenant.slug})
+        return redirect(f"{reverse('account_reauthenticate')}?{urlencode({'next': confirm_url})}")
     form = ConfirmForm(request.POST, tenant=tenant)
     if not form.is_valid():
-        return _tenant_page(request, tenant, form, status=400)
+        return _confirm_page(request, tenant, form, status=400)
     job = services.offboarding_start(
         tenant=tenant, requested_by=request.user, via="admin", memberships_action=form.cleaned_data["memberships"]
     )

@@ -23,7 +23,8 @@ def test_only_superusers_may_open_offboarding_pages(client, staff, owner):
     job = OffboardingJob.objects.create(tenant=owner.member.tenant)
     for who in (staff, owner):
         client.force_login(who.user)
-        for url in ("/offboarding/", "/offboarding/tenants/concierge_app/", f"/offboarding/jobs/{job.pk}/",
+        for url in ("/offboarding/", "/offboarding/tenants/concierge_app/",
+                    "/offboarding/tenants/concierge_app/confirm/", f"/offboarding/jobs/{job.pk}/",
                     f"/offboarding/jobs/{job.pk}/progress/"):
             assert client.get(url).status_code == 403, url
         assert client.post("/offboarding/tenants/concierge_app/start/",
@@ -43,9 +44,10 @@ def test_starting_requires_recent_reauthentication(client, admin_person, owner):
                            {"confirm": "concierge_app", "memberships": "end"})
     assert response.status_code == 302 and "/accounts/reauthenticate/" in response["Location"]
     assert not OffboardingJob.objects.exists()
-    # After re-entering the password the suspended request runs.
+    # After re-entering the password nothing is replayed: the admin sees the confirmation again.
     response = client.post(response["Location"], {"password": PASSWORD})
-    assert OffboardingJob.objects.count() == 1
+    assert response.status_code == 302 and response["Location"] == "/offboarding/tenants/concierge_app/confirm/"
+    assert not OffboardingJob.objects.exists()
 
 
 def test_starting_requires_typing_the_app_id(client, admin_person, owner):
