@@ -19,6 +19,8 @@ MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 DIMENSIONS = 384
 MAX_TOKENS = 256
+#: Texts per onnxruntime call in a large batch (measured: 16-64 are within a few % on 2 cores).
+CHUNK = 32
 
 
 class ModelFileError(RuntimeError):
@@ -85,12 +87,30 @@ class MiniLMOnnx:
             self._session = session
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text (mean pooling, as sentence-transformers)."""
+        """Unit-length float32 vectors, one row per text (mean pooling, as sentence-transformers).
+
+        Large batches are run in chunks of similar length: every text in a chunk is padded to
+        the chunk's longest, so sorting by length first avoids computing on padding.
+        """
         if self._session is None:
             self._load()
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        if len(texts) <= CHUNK:
+            return self._run(ids, mask)
+        lengths = mask.sum(axis=1)
+        order = np.argsort(lengths, kind="stable")
+        out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(order), CHUNK):
+            rows = order[start : start + CHUNK]
+            width = int(lengths[rows].max())  # padding is on the right: trim it
+            out[rows] = self._run(ids[rows, :width], mask[rows, :width])
+        return out
+
+    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = np.zeros_like(ids)

@@ -88,10 +88,53 @@ class OnnxMiniLMEmbedding(EmbeddingBase):
         self.encoder = shared_encoder(threads=settings.MEMPORTAL["EMBEDDER_THREADS"])
 
     def embed(self, text, memory_action=None):
+        cached = _prefetched.get(text) if memory_action == "add" else None
+        if cached is not None:
+            return cached
         return self.encoder.encode([text])[0].tolist()
 
     def embed_batch(self, texts, memory_action="add"):
         return [row.tolist() for row in self.encoder.encode(list(texts))]
+
+
+class _Prefetched(threading.local):
+    """This thread's vectors computed ahead of mem0's one-``embed``-per-message add loop."""
+
+    def __init__(self) -> None:
+        self.vectors: dict[str, list[float]] = {}
+
+    def get(self, text: str) -> list[float] | None:
+        return self.vectors.get(text)
+
+
+_prefetched = _Prefetched()
+
+
+@contextmanager
+def embeddings_prefetched(memory: Memory, texts: list[str]):
+    """Embed ``texts`` in ONE batched call; mem0's per-message ``embed(text, "add")`` then hits it.
+
+    Only our ONNX embedder reads the cache (mem0's own embedders ignore it and embed as usual).
+    The cache lives for the ``with`` block and this thread only, so vectors never leak between
+    calls or people.
+    """
+    model = memory.embedding_model
+    if not isinstance(model, OnnxMiniLMEmbedding) or not texts:
+        yield
+        return
+    unique = list(dict.fromkeys(texts))
+    _prefetched.vectors = dict(zip(unique, model.embed_batch(unique), strict=True))
+    try:
+        yield
+    finally:
+        _prefetched.vectors = {}
+
+
+def embed_for_add(memory: Memory, texts: list[str]) -> list[list[float]]:
+    """Vectors for new memories from mem0's configured embedder, one batched call."""
+    if not texts:
+        return []
+    return [list(v) for v in memory.embedding_model.embed_batch(texts, memory_action="add")]
 
 
 # --- 3. LLM ----------------------------------------------------------------------------------

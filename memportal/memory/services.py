@@ -6,16 +6,19 @@ Every write runs inside one transaction on the Django connection that mem0's sto
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
 from . import selectors
-from .errors import MembershipEnded, MemoryPaused
-from .mem0_backend import get_memory, llm_configured
+from .bulk import NewMemory, memories_write
+from .errors import InvalidInput, MembershipEnded, MemoryPaused
+from .mem0_backend import embed_for_add, embeddings_prefetched, get_memory, llm_configured
 from .models import ErasureReceipt, Membership, MemoryEvent, MemoryMessage, Tenant
 from .records import ENTITY_TABLE, TABLE, MemoryRecord
 from .signals import memories_erased
@@ -38,18 +41,118 @@ def memory_add(
     run_id: Any = None,
     metadata: Any = None,
 ) -> list[MemoryRecord]:
-    """Store memories for the person. Without an LLM each message is stored verbatim (infer=False)."""
+    """Store memories for the person. Without an LLM each message is stored verbatim (infer=False).
+
+    Returns the stored memories in message order (system messages are not stored, as in mem0).
+    """
     cleaned = clean_messages(messages)
     agent = clean_optional_id(agent_id, field="agent_id")
     run = clean_optional_id(run_id, field="run_id")
     meta = {**clean_metadata(metadata), "app_id": member.tenant.slug}
-    _require_writable(member)
+    if llm_configured() or _ingest_mode() == "mem0":
+        return _memory_add_via_mem0(member, cleaned, agent, run, meta)
+    return _memory_add_verbatim(member, cleaned, agent, run, meta)
+
+
+def memory_add_many(
+    *,
+    member: Membership,
+    messages: Any,
+    agent_id: Any = None,
+    run_id: Any = None,
+    metadata: Any = None,
+) -> list[MemoryRecord]:
+    """Import many messages for one person in one transaction, each stored verbatim.
+
+    For imports and backfills: up to ``MAX_MESSAGES_PER_IMPORT`` (default 10,000) messages,
+    validated like ``memory_add`` (in slices under ``MAX_MESSAGES_PER_ADD``; errors name the
+    message's index in the whole list), embedded in batches, all or nothing. Never calls an
+    LLM, even when one is configured: the messages are the memories.
+    """
+    if isinstance(messages, str):
+        messages = [{"role": "user", "content": messages}]
+    elif isinstance(messages, dict):
+        messages = [messages]
+    limit = _setting("MAX_MESSAGES_PER_IMPORT", 10_000)
+    if not isinstance(messages, list) or not messages:
+        raise InvalidInput("messages", "must be a non-empty list of {role, content} objects")
+    if len(messages) > limit:
+        raise InvalidInput("messages", f"at most {limit} messages per import")
+    step = max(1, settings.MEMPORTAL["MAX_MESSAGES_PER_ADD"] - 1)  # room for the placeholder below
+    cleaned: list[dict[str, str]] = []
+    for start in range(0, len(messages), step):
+        part = messages[start : start + step]
+        # A slice of only system messages is fine inside a larger import: validate it with a
+        # placeholder user message that is then dropped, so its messages are still checked.
+        only_system = all(isinstance(m, dict) and m.get("role") == "system" for m in part)
+        try:
+            checked = clean_messages([*part, {"role": "user", "content": "-"}] if only_system else part)
+        except InvalidInput as exc:
+            raise InvalidInput(_shift_index(exc.field, start), exc.message) from None
+        cleaned += checked[:-1] if only_system else checked
+    if all(m["role"] == "system" for m in cleaned):
+        raise InvalidInput("messages", "needs at least one user or assistant message")
+    agent = clean_optional_id(agent_id, field="agent_id")
+    run = clean_optional_id(run_id, field="run_id")
+    meta = {**clean_metadata(metadata), "app_id": member.tenant.slug}
+    return _memory_add_verbatim(member, cleaned, agent, run, meta)
+
+
+def _memory_add_verbatim(
+    member: Membership, cleaned: list[dict[str, str]], agent: str | None, run: str | None, meta: dict[str, Any]
+) -> list[MemoryRecord]:
+    """infer=False without mem0's per-message loop: one batched embedding, two COPYs, no re-read.
+
+    mem0 2.2.1 embeds, INSERTs and writes a history row one message at a time; measured, that
+    caps ingest near 100 memories/s however fast the embedder is (bench/ingest.py). This writes
+    the same rows (bulk.memories_write; proven equal by tests/memory/test_ingest_fast_path.py)
+    with mem0's own configured embedder. The pause/ended check and the write share one
+    transaction, so a pause that commits first is always honoured.
+    """
+    kept = [m for m in cleaned if m["role"] != "system"]
     with transaction.atomic():
-        result = get_memory().add(
-            cleaned, user_id=member.subject_id, agent_id=agent, run_id=run, metadata=meta, infer=llm_configured()
+        _require_writable(member)
+        vectors = embed_for_add(get_memory(), [m["content"] for m in kept])
+        return memories_write(
+            member=member,
+            memories=[
+                NewMemory(text=m["content"], role=m["role"], vector=v, actor_id=m.get("name"))
+                for m, v in zip(kept, vectors, strict=True)
+            ],
+            agent_id=agent,
+            run_id=run,
+            metadata=meta,
         )
+
+
+def _memory_add_via_mem0(
+    member: Membership, cleaned: list[dict[str, str]], agent: str | None, run: str | None, meta: dict[str, Any]
+) -> list[MemoryRecord]:
+    """mem0 as the writer (always with an LLM; for infer=False when MEMPORTAL['INGEST'] is "mem0")."""
+    memory = get_memory()
+    infer = llm_configured()
+    texts = [] if infer else [m["content"] for m in cleaned if m["role"] != "system"]
+    with transaction.atomic():
+        _require_writable(member)
+        with embeddings_prefetched(memory, texts):
+            result = memory.add(cleaned, user_id=member.subject_id, agent_id=agent, run_id=run, metadata=meta,
+                                infer=infer)
         ids = [item["id"] for item in result.get("results", []) if item.get("event", "ADD") != "DELETE"]
         return selectors.memory_get_many(member=member, memory_ids=ids)
+
+
+def _setting(name: str, default: Any) -> Any:
+    return settings.MEMPORTAL.get(name, default)
+
+
+def _ingest_mode() -> str:
+    """ "fast" (default): memories_write; "mem0": mem0's own add loop (slower, same rows)."""
+    return _setting("INGEST", "fast")
+
+
+def _shift_index(field_name: str, offset: int) -> str:
+    match = re.match(r"messages\[(\d+)\](.*)", field_name)
+    return f"messages[{int(match.group(1)) + offset}]{match.group(2)}" if match else field_name
 
 
 def memory_update(*, member: Membership, memory_id: Any, text: Any) -> MemoryRecord:
