@@ -83,6 +83,7 @@ def run_http(
     database_url: str,
     people: int = 50,
     workers: int = 2,
+    threads: int = 1,
     levels: tuple[int, ...] = (1, 4, 16, 32),
     seconds: int = 10,
     port: int = 8765,
@@ -105,6 +106,8 @@ def run_http(
             "memportal.wsgi",
             "-w",
             str(workers),
+            "--threads",
+            str(threads),
             "-b",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -116,6 +119,7 @@ def run_http(
     )
     out: dict[str, Any] = {
         "workers": workers,
+        "threads": threads,
         "signed_in_people": len(cookies),
         "heaviest_person_memories": heavy_count,
         "levels": [],
@@ -166,3 +170,57 @@ def run_http(
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     return out
+
+
+def load(size: int, *, seed: int = 42) -> dict[str, Any]:
+    """Fill the benchmark database with ``size`` memories (the same workload and bulk path as ``bench.run``)."""
+    from . import run
+    from .workload import generate
+
+    log(f"generating {size:,} memories")
+    wl = generate(size=size, seed=seed)
+    vectors, _ = run.embed_texts(wl.texts)
+    run.reset_store(wl)
+    members = run.create_members(wl)
+    loaded = run.load_bulk(wl, vectors, members)
+    loaded.pop("ids")
+    log(f"loaded {size:,} memories for {len(wl.people):,} people in {loaded['seconds']} s")
+    return loaded
+
+
+def main() -> int:
+    """``python -m bench.http [--load N] [--workers 2] [--threads 1] [--seconds 10] [--levels 1,4,16,32]``."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m bench.http", description=__doc__)
+    parser.add_argument("--load", type=int, default=0, help="first (re)load the store with this many memories")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--levels", default="1,4,16,32")
+    parser.add_argument("--people", type=int, default=50)
+    parser.add_argument("--no-run", action="store_true", help="only load")
+    args = parser.parse_args()
+    from .db import django_setup
+
+    url = django_setup()
+    if args.load:
+        load(args.load)
+    if args.no_run:
+        return 0
+    res = run_http(
+        database_url=url,
+        people=args.people,
+        workers=args.workers,
+        threads=args.threads,
+        levels=tuple(int(x) for x in args.levels.split(",")),
+        seconds=args.seconds,
+    )
+    res["load_average"] = os.getloadavg()
+    print(json.dumps(res, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

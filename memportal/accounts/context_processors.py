@@ -9,8 +9,9 @@ def roles(request: HttpRequest) -> dict[str, bool]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {
-        "is_tenant_staff": user.is_superuser or Membership.objects.filter(
-            user=user, role=Membership.Role.STAFF, ended_at__isnull=True
-        ).exists(),
-    }
+    if user.is_superuser:
+        return {"is_tenant_staff": True}
+    # The memberships the page itself already loaded (one query per request, not two).
+    from memportal.you.selectors import memberships_for_request
+
+    return {"is_tenant_staff": any(m.role == Membership.Role.STAFF for m in memberships_for_request(request))}

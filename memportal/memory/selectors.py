@@ -9,6 +9,7 @@ indexes from migration 0002 make cost proportional to that person's memories, no
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -58,12 +59,23 @@ def vector_literal(vector: Any) -> str:
 
 
 def memory_list(
-    *, member: Membership, agent_id: str | None = None, run_id: str | None = None, page: int = 1, page_size: int = 50
+    *,
+    member: Membership,
+    agent_id: str | None = None,
+    run_id: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+    total: int | None = None,
 ) -> MemoryPage:
-    """Newest first, stable (ties broken by id), with the total for this filter."""
+    """Newest first, stable (ties broken by id), with the total for this filter.
+
+    ``total``: the caller already knows the count for this filter (from ``memory_scope_summary``),
+    so the count query is skipped.
+    """
     page, page_size = clean_page(page, page_size)
     where, params = _scope_sql(member, agent_id=agent_id, run_id=run_id)
-    total = _fetch(f"SELECT count(*) FROM {TABLE} WHERE {where}", params)[0][0]
+    if total is None:
+        total = _fetch(f"SELECT count(*) FROM {TABLE} WHERE {where}", params)[0][0]
     rows = _fetch(
         f"SELECT id, payload FROM {TABLE} WHERE {where} "
         "ORDER BY payload->>'created_at' DESC, id DESC LIMIT %s OFFSET %s",
@@ -144,6 +156,64 @@ def memory_history(*, member: Membership, memory_id: Any) -> list[HistoryEntry]:
         HistoryEntry(e.event, e.old_memory, e.new_memory, _when(e.updated_at or e.created_at), e.actor_id, e.role)
         for e in MemoryEvent.objects.filter(memory_id=record.id)
     ]
+
+
+@dataclass(frozen=True)
+class ScopeSummary:
+    """All of a person's counts at once: in total, per agent, per session, per (agent, session)."""
+
+    total: int
+    by_agent: dict[str, int]
+    by_run: dict[str, int]
+    by_pair: dict[tuple[str, str], int]
+
+    @staticmethod
+    def _ranked(counts: dict[str, int]) -> list[ScopeCount]:
+        # The order memory_scope_counts gives: most memories first, then by name.
+        return [ScopeCount(v, n) for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    def agents(self) -> list[ScopeCount]:
+        return self._ranked(self.by_agent)
+
+    def sessions(self, *, agent_id: str | None = None) -> list[ScopeCount]:
+        if agent_id is None:
+            return self._ranked(self.by_run)
+        return self._ranked({r: n for (a, r), n in self.by_pair.items() if a == agent_id})
+
+    def count(self, *, agent_id: str | None = None, run_id: str | None = None) -> int:
+        if agent_id is None and run_id is None:
+            return self.total
+        if run_id is None:
+            return self.by_agent.get(agent_id or "", 0)
+        if agent_id is None:
+            return self.by_run.get(run_id, 0)
+        return self.by_pair.get((agent_id, run_id), 0)
+
+
+def memory_scope_summary(*, member: Membership) -> ScopeSummary:
+    """One scan of the person's rows instead of one per count (the "your data" page needs all of them)."""
+    where, params = _scope_sql(member)
+    rows = _fetch(
+        "SELECT payload->>'agent_id', payload->>'run_id', "
+        "GROUPING(payload->>'agent_id', payload->>'run_id'), count(*) "
+        f"FROM {TABLE} WHERE {where} "
+        "GROUP BY GROUPING SETS ((payload->>'agent_id', payload->>'run_id'), "
+        "(payload->>'agent_id'), (payload->>'run_id'), ())",
+        params,
+    )
+    total, by_agent, by_run, by_pair = 0, {}, {}, {}
+    # GROUPING() bits: 2 = agent not grouped, 1 = session not grouped. Empty/absent ids are not
+    # offered as filters (as in memory_scope_counts), but still count in the total.
+    for agent, run, grouping, n in rows:
+        if grouping == 3:
+            total = n
+        elif grouping == 1 and agent:
+            by_agent[agent] = n
+        elif grouping == 2 and run:
+            by_run[run] = n
+        elif grouping == 0 and agent and run:
+            by_pair[(agent, run)] = n
+    return ScopeSummary(total, by_agent, by_run, by_pair)
 
 
 def memory_scope_counts(*, member: Membership, key: str, agent_id: str | None = None) -> list[ScopeCount]:

@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -23,13 +22,39 @@ ACCOUNT_RECEIPTS_SESSION_KEY = "you_account_receipts"
 SEARCH_MIN_SCORE = 0.1
 
 
+#: Request attribute memoizing the signed-in person's memberships (one query per request).
+_MEMBERSHIPS_ATTR = "_you_memberships"
+
+
+def memberships_for_request(request: HttpRequest) -> list[Membership]:
+    """request.user's active memberships, loaded once per request (the page, its app switcher and
+    the navigation's staff check all need them)."""
+    members = getattr(request, _MEMBERSHIPS_ATTR, None)
+    if members is None:
+        members = memberships_for_user(user=request.user)
+        setattr(request, _MEMBERSHIPS_ATTR, members)
+    return members
+
+
 def member_for_request(request: HttpRequest) -> Membership:
     """The acting membership: from request.user only; the session may pick among their own."""
-    return access_membership_for_user(user=request.user, tenant_slug=request.session.get(TENANT_SESSION_KEY))
+    tenant_slug = request.session.get(TENANT_SESSION_KEY)
+    members = memberships_for_request(request)
+    # The same choice as tenancy.access_membership_for_user, made on the memoized list: the
+    # session's slug only picks among the user's own memberships, else their first one.
+    for member in members:
+        if member.tenant.slug == tenant_slug:
+            return member
+    if members:
+        return members[0]
+    member = access_membership_for_user(user=request.user, tenant_slug=tenant_slug)  # joins the default tenant
+    setattr(request, _MEMBERSHIPS_ATTR, [member])
+    return member
 
 
-def member_choices(*, user: AbstractBaseUser) -> list[Membership]:
-    return memberships_for_user(user=user)
+def member_choices(*, request: HttpRequest) -> list[Membership]:
+    """The apps the person can switch between (their own active memberships)."""
+    return memberships_for_request(request)
 
 
 def scope_exists(*, member: Membership, agent_id: str | None = None, run_id: str | None = None) -> bool:

@@ -52,18 +52,22 @@ def _receipt_url(receipt: ErasureReceipt) -> str:
 def memory_list(request: HttpRequest) -> HttpResponse:
     member = you_selectors.member_for_request(request)
     agent, session = _filters(request.GET)
+    # One scan gives the total, both filter dropdowns and this filter's count (was four queries).
+    summary = selectors.memory_scope_summary(member=member)
     context: dict[str, Any] = {
         "member": member, "agent": agent, "session": session,
-        "all_total": selectors.memory_count(member=member),
-        "agents": selectors.memory_scope_counts(member=member, key="agent_id"),
-        "memberships": you_selectors.member_choices(user=request.user),
+        "all_total": summary.total,
+        "agents": summary.agents(),
+        "memberships": you_selectors.member_choices(request=request),
     }
     try:
-        context["sessions"] = selectors.memory_scope_counts(member=member, key="run_id", agent_id=agent)
+        # memory_list validates the filters (InvalidInput) before anything is looked up by them.
         context["page"] = selectors.memory_list(
             member=member, agent_id=agent, run_id=session,
             page=request.GET.get("page", 1), page_size=PAGE_SIZE,
+            total=summary.count(agent_id=agent, run_id=session),
         )
+        context["sessions"] = summary.sessions(agent_id=agent)
     except InvalidInput as exc:
         context["error"] = exc.message if exc.field != "page" else "That page number is not valid."
         return render(request, "you/list.html", context, status=400)
@@ -249,7 +253,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
 def tenant_switch(request: HttpRequest) -> HttpResponse:
     wanted = request.POST.get("tenant", "")
     # Only the person's own memberships are choices; any other value changes nothing.
-    if any(m.tenant.slug == wanted for m in you_selectors.member_choices(user=request.user)):
+    if any(m.tenant.slug == wanted for m in you_selectors.member_choices(request=request)):
         request.session[you_selectors.TENANT_SESSION_KEY] = wanted
     else:
         messages.error(request, "You can only switch to an app you belong to.")
@@ -267,7 +271,7 @@ def account_delete(request: HttpRequest) -> HttpResponse:
         # After logout the session is new and anonymous: it only carries the receipt ids.
         request.session[you_selectors.ACCOUNT_RECEIPTS_SESSION_KEY] = [str(r.pk) for r in receipts]
         return redirect("you:account_deleted")
-    memberships = you_selectors.member_choices(user=request.user)
+    memberships = you_selectors.member_choices(request=request)
     total = sum(selectors.memory_count(member=m) for m in memberships)
     return render(request, "you/account_delete.html", {
         "form": form, "memberships": memberships, "count": total,
