@@ -16,10 +16,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from . import _rows
+from ._rows import fetch as _fetch
 from .errors import InvalidInput, MemoryNotFound
 from .models import Membership, Tenant
 from .records import TABLE, MemoryPage, MemoryRecord
-from .selectors import _fetch, _payload, _uuid_or_404, vector_literal
+from .selectors import _uuid_or_404, vector_literal
 from .validation import clean_id, clean_page, clean_query
 
 ANY = "*"
@@ -76,13 +78,7 @@ def memory_list_where(*, tenant: Tenant, clauses: list[Clause], page: int = 1, p
     """Newest first, stable, with the total: the platform's paged get-all."""
     page, page_size = clean_page(page, page_size)
     where, params = _where(tenant, clauses)
-    total = _fetch(f"SELECT count(*) FROM {TABLE} WHERE {where}", params)[0][0]
-    rows = _fetch(
-        f"SELECT id, payload FROM {TABLE} WHERE {where} "
-        "ORDER BY payload->>'created_at' DESC, id DESC LIMIT %s OFFSET %s",
-        [*params, page_size, (page - 1) * page_size],
-    )
-    return MemoryPage([MemoryRecord.from_row(r[0], _payload(r[1])) for r in rows], total, page, page_size)
+    return _rows.page_of(where=where, params=params, page=page, page_size=page_size)
 
 
 def memory_search_where(
@@ -96,12 +92,7 @@ def memory_search_where(
         raise InvalidInput("top_k", "must be a whole number between 1 and 1000")
     where, params = _where(tenant, clauses)
     vector = vector_literal(get_memory().embedding_model.embed(query, "search"))
-    rows = _fetch(
-        f"SELECT id, payload, 1 - (vector <=> %s::vector) AS score FROM {TABLE} WHERE {where} "
-        "ORDER BY vector <=> %s::vector, id LIMIT %s",
-        [vector, *params, vector, limit],
-    )
-    records = [MemoryRecord.from_row(r[0], _payload(r[1]), score=float(r[2])) for r in rows]
+    records = _rows.ranked(where=where, params=params, vector=vector, limit=limit)
     if threshold is not None:
         records = [r for r in records if r.score is not None and r.score >= threshold]
     return records
@@ -110,19 +101,7 @@ def memory_search_where(
 def memory_iter_where(*, tenant: Tenant, clauses: list[Clause], batch_size: int = 500) -> Iterator[MemoryRecord]:
     """Every matching memory, oldest first, in keyset batches (for exports)."""
     where, params = _where(tenant, clauses)
-    last: tuple[str, str] = ("", "00000000-0000-0000-0000-000000000000")
-    while True:
-        rows = _fetch(
-            f"SELECT id, payload FROM {TABLE} WHERE {where} "
-            "AND (coalesce(payload->>'created_at', ''), id) > (%s, %s::uuid) "
-            "ORDER BY coalesce(payload->>'created_at', ''), id LIMIT %s",
-            [*params, last[0], last[1], batch_size],
-        )
-        if not rows:
-            return
-        for memory_id, payload in rows:
-            yield MemoryRecord.from_row(memory_id, _payload(payload))
-        last = (_payload(rows[-1][1]).get("created_at") or "", str(rows[-1][0]))
+    return _rows.keyset_iter(where=where, params=params, batch_size=batch_size)
 
 
 def memory_owner(*, tenant: Tenant, memory_id: Any) -> Membership:

@@ -25,6 +25,12 @@ def _when(value: Any) -> datetime | None:
         return None
 
 
+def iso_or_none(value: Any) -> str | None:
+    """A stored time as MemoryRecord shows it (normalised ISO 8601; None if it does not parse)."""
+    when = _when(value)
+    return when.isoformat() if when else None
+
+
 @dataclass(frozen=True)
 class MemoryRecord:
     id: str

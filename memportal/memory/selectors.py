@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
-
+from . import _rows
 from .errors import InvalidInput, MemoryNotFound
 from .models import Membership, MemoryEvent
 from .records import TABLE, HistoryEntry, MemoryPage, MemoryRecord, ScopeCount, _when
@@ -32,16 +31,8 @@ def _scope_sql(member: Membership, *, agent_id: str | None = None, run_id: str |
     return " AND ".join(where), params
 
 
-def _fetch(sql: str, params: list[Any]) -> list[tuple]:
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchall()
-
-
-def _payload(value: Any) -> dict[str, Any]:
-    import json
-
-    return json.loads(value) if isinstance(value, str | bytes) else value
+_fetch = _rows.fetch
+_payload = _rows.payload_dict
 
 
 def _uuid_or_404(memory_id: Any) -> str:
@@ -74,14 +65,7 @@ def memory_list(
     """
     page, page_size = clean_page(page, page_size)
     where, params = _scope_sql(member, agent_id=agent_id, run_id=run_id)
-    if total is None:
-        total = _fetch(f"SELECT count(*) FROM {TABLE} WHERE {where}", params)[0][0]
-    rows = _fetch(
-        f"SELECT id, payload FROM {TABLE} WHERE {where} "
-        "ORDER BY payload->>'created_at' DESC, id DESC LIMIT %s OFFSET %s",
-        [*params, page_size, (page - 1) * page_size],
-    )
-    return MemoryPage([MemoryRecord.from_row(r[0], _payload(r[1])) for r in rows], total, page, page_size)
+    return _rows.page_of(where=where, params=params, page=page, page_size=page_size, total=total)
 
 
 def memory_count(*, member: Membership) -> int:
@@ -92,20 +76,7 @@ def memory_count(*, member: Membership) -> int:
 def memory_iter(*, member: Membership, batch_size: int = 500) -> Iterator[MemoryRecord]:
     """Every memory of the person, oldest first, fetched in keyset batches (for streaming exports)."""
     where, params = _scope_sql(member)
-    last: tuple[str, str] = ("", "00000000-0000-0000-0000-000000000000")
-    while True:
-        rows = _fetch(
-            f"SELECT id, payload FROM {TABLE} WHERE {where} "
-            "AND (coalesce(payload->>'created_at', ''), id) > (%s, %s::uuid) "
-            "ORDER BY coalesce(payload->>'created_at', ''), id LIMIT %s",
-            [*params, last[0], last[1], batch_size],
-        )
-        if not rows:
-            return
-        for memory_id, payload in rows:
-            yield MemoryRecord.from_row(memory_id, _payload(payload))
-        last_payload = _payload(rows[-1][1])
-        last = (last_payload.get("created_at") or "", str(rows[-1][0]))
+    return _rows.keyset_iter(where=where, params=params, batch_size=batch_size)
 
 
 def memory_get(*, member: Membership, memory_id: Any) -> MemoryRecord:
@@ -115,7 +86,7 @@ def memory_get(*, member: Membership, memory_id: Any) -> MemoryRecord:
     rows = _fetch(f"SELECT id, payload FROM {TABLE} WHERE id = %s AND {where}", [memory_uuid, *params])
     if not rows:
         raise MemoryNotFound()
-    return MemoryRecord.from_row(rows[0][0], _payload(rows[0][1]))
+    return _rows.records(rows)[0]
 
 
 def memory_get_many(*, member: Membership, memory_ids: list[str]) -> list[MemoryRecord]:
@@ -127,7 +98,7 @@ def memory_get_many(*, member: Membership, memory_ids: list[str]) -> list[Memory
         "ORDER BY payload->>'created_at', id",
         [[_uuid_or_404(m) for m in memory_ids], *params],
     )
-    return [MemoryRecord.from_row(r[0], _payload(r[1])) for r in rows]
+    return _rows.records(rows)
 
 
 def memory_search(
@@ -141,12 +112,7 @@ def memory_search(
         raise InvalidInput("limit", "must be between 1 and 1000")
     where, params = _scope_sql(member, agent_id=agent_id, run_id=run_id)
     vector = vector_literal(get_memory().embedding_model.embed(query, "search"))
-    rows = _fetch(
-        f"SELECT id, payload, 1 - (vector <=> %s::vector) AS score FROM {TABLE} WHERE {where} "
-        "ORDER BY vector <=> %s::vector, id LIMIT %s",
-        [vector, *params, vector, limit],
-    )
-    return [MemoryRecord.from_row(r[0], _payload(r[1]), score=float(r[2])) for r in rows]
+    return _rows.ranked(where=where, params=params, vector=vector, limit=limit)
 
 
 def memory_history(*, member: Membership, memory_id: Any) -> list[HistoryEntry]:

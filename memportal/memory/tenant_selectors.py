@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from . import _rows
+from ._rows import fetch as _fetch
 from .errors import InvalidInput
 from .models import Membership, Tenant
 from .records import TABLE, MemoryPage, MemoryRecord, ScopeCount
-from .selectors import _fetch, _payload, vector_literal
+from .selectors import vector_literal
 from .validation import clean_optional_id, clean_page, clean_query
 
 #: "any non-null value" for person/agent/session filters (the seed's ``"*"``, made explicit).
@@ -94,13 +96,7 @@ def tenant_memory_page(
     """Newest first across the tenant's people, stable (ties broken by id)."""
     page, page_size = clean_page(page, page_size)
     where, params = _tenant_sql(tenant, flt)
-    total = _fetch(f"SELECT count(*) FROM {TABLE} WHERE {where}", params)[0][0]
-    rows = _fetch(
-        f"SELECT id, payload FROM {TABLE} WHERE {where} "
-        "ORDER BY payload->>'created_at' DESC, id DESC LIMIT %s OFFSET %s",
-        [*params, page_size, (page - 1) * page_size],
-    )
-    return MemoryPage([MemoryRecord.from_row(r[0], _payload(r[1])) for r in rows], total, page, page_size)
+    return _rows.page_of(where=where, params=params, page=page, page_size=page_size)
 
 
 def tenant_memory_search(
@@ -114,12 +110,7 @@ def tenant_memory_search(
         raise InvalidInput("limit", "must be between 1 and 1000")
     where, params = _tenant_sql(tenant, flt)
     vector = vector_literal(get_memory().embedding_model.embed(query, "search"))
-    rows = _fetch(
-        f"SELECT id, payload, 1 - (vector <=> %s::vector) AS score FROM {TABLE} WHERE {where} "
-        "ORDER BY vector <=> %s::vector, id LIMIT %s",
-        [vector, *params, vector, limit],
-    )
-    return [MemoryRecord.from_row(r[0], _payload(r[1]), score=float(r[2])) for r in rows]
+    return _rows.ranked(where=where, params=params, vector=vector, limit=limit)
 
 
 def tenant_memory_iter(
@@ -127,21 +118,42 @@ def tenant_memory_iter(
 ) -> Iterator[MemoryRecord]:
     """Every matching memory, oldest first, in keyset batches: memory use is one batch, not the tenant."""
     where, params = _tenant_sql(tenant, flt)
-    last: tuple[str, str] = ("", "00000000-0000-0000-0000-000000000000")
-    while True:
-        rows = _fetch(
-            f"SELECT id, payload FROM {TABLE} WHERE {where} "
-            "AND (coalesce(payload->>'created_at', ''), id) > (%s, %s::uuid) "
-            "ORDER BY coalesce(payload->>'created_at', ''), id LIMIT %s",
-            [*params, last[0], last[1], batch_size],
-        )
-        if not rows:
-            return
-        for memory_id, payload in rows:
-            yield MemoryRecord.from_row(memory_id, _payload(payload))
-        last_payload = _payload(rows[-1][1])
-        last = (last_payload.get("created_at") or "", str(rows[-1][0]))
-        del rows
+    return _rows.keyset_iter(where=where, params=params, batch_size=batch_size)
+
+
+#: The columns of ``tenant_export_batches`` rows, in order: what every export line carries.
+EXPORT_COLUMNS = (
+    "id", "app_id", "subject_id", "agent_id", "run_id", "role", "text", "created_at", "updated_at", "metadata",
+)
+_EXPORT_SQL = (
+    "id::text AS memory_id, payload->>'app_id', payload->>'user_id', payload->>'agent_id', payload->>'run_id', "
+    "payload->>'role', payload->>'data', payload->>'created_at', payload->>'updated_at', "
+    + _rows.METADATA_SQL
+)
+
+
+def tenant_export_batches(
+    *, tenant: Tenant, flt: AuditFilter | None = None, batch_size: int = 5000
+) -> Iterator[list[tuple]]:
+    """Every matching memory as plain tuples (``EXPORT_COLUMNS``), person by person, oldest first.
+
+    Built for exports of whole tenants: the keyset walks the (app_id, user_id, created_at) btree
+    index in its own order (no sort of the tenant per batch), PostgreSQL extracts the fields and
+    the custom metadata (no payload parsed in Python, no record objects), and memory use is one
+    batch. Times are mem0's stored ISO strings.
+    """
+    where, params = _tenant_sql(tenant, flt)
+    return _rows.keyset_batches(
+        where=where, params=params, order=_rows.PERSON_ORDER, batch_size=batch_size,
+        columns=_EXPORT_SQL, column_params=[_rows.CORE_KEYS],
+    )
+
+
+def tenant_subject_counts(*, tenant: Tenant, flt: AuditFilter | None = None) -> tuple[list[str], int]:
+    """Whose memories a filter covers and how many memories in all, in one scan (for the access log)."""
+    where, params = _tenant_sql(tenant, flt)
+    rows = _fetch(f"SELECT payload->>'user_id', count(*) FROM {TABLE} WHERE {where} GROUP BY 1", params)
+    return sorted(r[0] for r in rows if r[0]), sum(r[1] for r in rows)
 
 
 def tenant_subject_ids(*, tenant: Tenant, flt: AuditFilter | None = None) -> list[str]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from memportal.memory import tenant_selectors
 from memportal.memory.models import Tenant
-from memportal.memory.records import MemoryRecord
+from memportal.memory.records import iso_or_none
 from memportal.memory.tenant_selectors import AuditFilter
 
 from .models import AccessRecord, ExportJob
@@ -69,20 +69,31 @@ def audit_filter_from_json(data: dict[str, Any]) -> AuditFilter:
 
 
 # --- rows -----------------------------------------------------------------------------------------
-def _row(record: MemoryRecord, labels: dict[str, str]) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "app_id": record.app_id,
-        "subject_id": record.subject_id,
-        "person": labels.get(record.subject_id, ""),
-        "agent_id": record.agent_id,
-        "run_id": record.run_id,
-        "role": record.role,
-        "text": record.text,
-        "created_at": record.created_at.isoformat() if record.created_at else None,
-        "updated_at": record.updated_at.isoformat() if record.updated_at else None,
-        "metadata": record.metadata,
-    }
+def _export_rows(
+    *, tenant: Tenant, flt: AuditFilter, batch_size: int
+) -> Iterator[tuple[Iterator[dict[str, Any]], int]]:
+    """Per batch: (its rows as dicts keyed by EXPORT_FIELDS, made one at a time from the SQL tuples, count)."""
+    labels = tenant_selectors.tenant_people_labels(tenant=tenant)  # once, not per row
+    loads = json.loads
+    for batch in tenant_selectors.tenant_export_batches(tenant=tenant, flt=flt, batch_size=batch_size):
+        rows = (
+            {
+                "id": memory_id,
+                "app_id": app_id,
+                "subject_id": subject or "",
+                "person": labels.get(subject or "", ""),
+                "agent_id": agent_id,
+                "run_id": run_id,
+                "role": role,
+                "text": text or "",
+                "created_at": iso_or_none(created_at),
+                "updated_at": iso_or_none(updated_at),
+                # Django hands jsonb over as text; "{}" is by far the most common value.
+                "metadata": loads(metadata) if metadata and metadata != "{}" else {},
+            }
+            for memory_id, app_id, subject, agent_id, run_id, role, text, created_at, updated_at, metadata in batch
+        )
+        yield rows, len(batch)
 
 
 def _csv_cell(value: Any) -> str:
@@ -94,37 +105,42 @@ def _csv_cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
 
 
-def export_lines(*, tenant: Tenant, flt: AuditFilter, fmt: str, batch_size: int = 500) -> Iterator[str]:
-    """The export as text chunks, one per memory (plus a CSV header): never the whole tenant at once."""
-    labels = tenant_selectors.tenant_people_labels(tenant=tenant)
-    records = tenant_selectors.tenant_memory_iter(tenant=tenant, flt=flt, batch_size=batch_size)
+def _export_chunks(*, tenant: Tenant, flt: AuditFilter, fmt: str, batch_size: int) -> Iterator[tuple[str, int]]:
+    """(text, memories in it): one chunk per batch (plus a CSV header), never the whole tenant at once."""
+    batches = _export_rows(tenant=tenant, flt=flt, batch_size=batch_size)
     if fmt == ExportJob.Format.JSONL:
-        for record in records:
-            yield json.dumps(_row(record, labels), ensure_ascii=False) + "\n"
+        dumps = json.JSONEncoder(ensure_ascii=False).encode
+        for rows, count in batches:
+            yield "".join([dumps(row) + "\n" for row in rows]), count
         return
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
+    writer.writerow(EXPORT_FIELDS)
+    yield buffer.getvalue(), 0
+    for rows, count in batches:
         buffer.seek(0)
         buffer.truncate(0)
-        return text
+        writer.writerows([_csv_cell(row[f]) for f in EXPORT_FIELDS] for row in rows)
+        yield buffer.getvalue(), count
 
-    writer.writerow(EXPORT_FIELDS)
-    yield flush()
-    for record in records:
-        row = _row(record, labels)
-        writer.writerow([_csv_cell(row[f]) for f in EXPORT_FIELDS])
-        yield flush()
+
+def export_batch_size() -> int:
+    """Rows per query and per streamed chunk: few round trips, memory bounded by one batch."""
+    return int(settings.MEMPORTAL.get("EXPORT_BATCH_SIZE", 2000))
+
+
+def export_lines(*, tenant: Tenant, flt: AuditFilter, fmt: str, batch_size: int | None = None) -> Iterator[str]:
+    """The export as text chunks (a batch of lines each, plus a CSV header chunk)."""
+    batch_size = batch_size or export_batch_size()
+    for text, _ in _export_chunks(tenant=tenant, flt=flt, fmt=fmt, batch_size=batch_size):
+        yield text
 
 
 def export_stream_start(
     *, tenant: Tenant, actor: AbstractBaseUser, flt: AuditFilter, fmt: str
 ) -> tuple[AccessRecord, Iterator[str]]:
     """Log the export (whose memories it holds) before the first byte, then hand back the stream."""
-    subjects = tenant_selectors.tenant_subject_ids(tenant=tenant, flt=flt)
-    count = tenant_selectors.tenant_memory_count(tenant=tenant, flt=flt)
+    subjects, count = tenant_selectors.tenant_subject_counts(tenant=tenant, flt=flt)
     record = access_record_write(
         tenant=tenant, actor=actor, action=AccessRecord.Action.EXPORT, flt=flt, subject_ids=subjects,
         memories_shown=count, extra={"format": fmt, "delivery": "download"},
@@ -148,8 +164,7 @@ def export_job_path(job: ExportJob) -> Path:
 def export_job_create(*, tenant: Tenant, actor: AbstractBaseUser, flt: AuditFilter, fmt: str) -> ExportJob:
     if fmt not in ExportJob.Format.values:
         raise ValueError("unknown export format")
-    subjects = tenant_selectors.tenant_subject_ids(tenant=tenant, flt=flt)
-    total = tenant_selectors.tenant_memory_count(tenant=tenant, flt=flt)
+    subjects, total = tenant_selectors.tenant_subject_counts(tenant=tenant, flt=flt)
     with transaction.atomic():
         job = ExportJob.objects.create(
             tenant=tenant, requested_by=actor, fmt=fmt, filters=audit_filter_to_json(flt), total=total,
@@ -187,25 +202,22 @@ def export_job_claim(*, stale_after: timedelta = timedelta(seconds=60)) -> Expor
         return job
 
 
-def export_job_process(*, job: ExportJob, batch_size: int = 500) -> ExportJob:
+def export_job_process(*, job: ExportJob, batch_size: int | None = None) -> ExportJob:
     """Write the file (to a temp name, renamed when complete), updating progress per batch."""
+    batch_size = batch_size or export_batch_size()
     tenant = job.tenant
     flt = audit_filter_from_json(job.filters)
     path = export_job_path(job)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(path.suffix + ".part")
-    header = job.fmt == ExportJob.Format.CSV
     written = 0
     try:
         with open(partial, "w", encoding="utf-8", newline="") as out:
             os.chmod(partial, 0o600)
-            for chunk in export_lines(tenant=tenant, flt=flt, fmt=job.fmt, batch_size=batch_size):
+            for chunk, rows in _export_chunks(tenant=tenant, flt=flt, fmt=job.fmt, batch_size=batch_size):
                 out.write(chunk)
-                if header:  # the first CSV chunk is the header row, not a memory
-                    header = False
-                    continue
-                written += 1
-                if written % batch_size == 0:
+                if rows:  # one chunk per batch: progress and heartbeat per batch
+                    written += rows
                     ExportJob.objects.filter(pk=job.pk).update(written=written, heartbeat_at=timezone.now())
         os.replace(partial, path)
     except Exception as exc:
