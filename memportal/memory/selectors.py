@@ -79,6 +79,13 @@ def memory_iter(*, member: Membership, batch_size: int = 500) -> Iterator[Memory
     return _rows.keyset_iter(where=where, params=params, batch_size=batch_size)
 
 
+def memory_batches(*, member: Membership, batch_size: int = 500) -> Iterator[list[MemoryRecord]]:
+    """``memory_iter`` a batch at a time, for callers that fetch something per batch (history)."""
+    where, params = _scope_sql(member)
+    for rows in _rows.keyset_batches(where=where, params=params, batch_size=batch_size):
+        yield _rows.records(rows)
+
+
 def memory_get(*, member: Membership, memory_id: Any) -> MemoryRecord:
     """The person's memory, or MemoryNotFound: the same for someone else's id and a missing one."""
     memory_uuid = _uuid_or_404(memory_id)
@@ -123,6 +130,28 @@ def memory_history(*, member: Membership, memory_id: Any) -> list[HistoryEntry]:
         for e in MemoryEvent.objects.filter(memory_id=record.id)
     ]
 
+
+
+def memory_history_many(*, member: Membership, memory_ids: list[str]) -> dict[str, list[HistoryEntry]]:
+    """``memory_history`` for many memories in two queries: id -> changes, oldest first.
+
+    Ids that are not the person's (or do not exist) are simply absent from the answer.
+    """
+    if not memory_ids:
+        return {}
+    where, params = _scope_sql(member)
+    owned = [
+        str(r[0]) for r in _fetch(
+            f"SELECT id FROM {TABLE} WHERE id = ANY(%s::uuid[]) AND {where}",
+            [[_uuid_or_404(m) for m in memory_ids], *params],
+        )
+    ]
+    history: dict[str, list[HistoryEntry]] = {m: [] for m in owned}
+    for e in MemoryEvent.objects.filter(memory_id__in=owned):
+        history[str(e.memory_id)].append(
+            HistoryEntry(e.event, e.old_memory, e.new_memory, _when(e.updated_at or e.created_at), e.actor_id, e.role)
+        )
+    return history
 
 @dataclass(frozen=True)
 class ScopeSummary:
