@@ -14,6 +14,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,31 @@ def _sessions(people: int) -> tuple[list[str], int]:
     return cookies, heavy_count
 
 
+def _cpu(server_pid: int, database: str) -> tuple[float, float]:
+    """CPU seconds used so far by the gunicorn workers and by the PostgreSQL backends serving ``database``.
+
+    Per-request CPU is what decides throughput on a shared 2-core machine, and unlike latency it
+    barely moves when other processes compete for the cores.
+    """
+    import psutil
+
+    def used(proc: psutil.Process) -> float:
+        try:
+            t = proc.cpu_times()
+            return t.user + t.system
+        except psutil.Error:
+            return 0.0
+
+    workers = psutil.Process(server_pid).children(recursive=True)
+    py = sum(used(p) for p in workers)
+    pg = 0.0
+    for proc in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(proc.info.get("cmdline") or [])
+        if cmd.startswith("postgres: ") and f" {database} " in f"{cmd} ":
+            pg += used(proc)
+    return py, pg
+
+
 def _wait(url: str, cookie: str, timeout: float = 60) -> bytes:
     deadline = time.time() + timeout
     while True:
@@ -87,6 +113,7 @@ def run_http(
     levels: tuple[int, ...] = (1, 4, 16, 32),
     seconds: int = 10,
     port: int = 8765,
+    app_dir: str | None = None,
 ) -> dict[str, Any]:
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -110,10 +137,12 @@ def run_http(
             str(threads),
             "-b",
             f"127.0.0.1:{port}",
+            "--chdir",
+            str(app_dir or base),
             "--log-level",
             "warning",
         ],
-        cwd=base,
+        cwd=app_dir or base,
         env=env,
         start_new_session=True,
     )
@@ -134,7 +163,9 @@ def run_http(
         subprocess.run(
             [wrk, "-t1", "-c4", "-d3s", "-s", script, f"http://127.0.0.1:{port}/"], capture_output=True, check=False
         )
+        database = urllib.parse.urlparse(database_url).path.lstrip("/")
         for conc in levels:
+            cpu0 = _cpu(server.pid, database)
             proc = subprocess.run(
                 [
                     wrk,
@@ -163,6 +194,12 @@ def run_http(
                     errors=int(pct.group(4)),
                 )
             row["non_2xx"] = int(non2xx.group(1)) if non2xx else 0
+            cpu1 = _cpu(server.pid, database)
+            done = re.search(r"(\d+) requests in", proc.stdout)
+            if done and int(done.group(1)):
+                n = int(done.group(1))
+                row["django_cpu_ms_per_request"] = round((cpu1[0] - cpu0[0]) / n * 1000, 2)
+                row["postgres_cpu_ms_per_request"] = round((cpu1[1] - cpu0[1]) / n * 1000, 2)
             out["levels"].append(row)
             log(f"  http c={conc}: {row}")
         os.unlink(script)
@@ -201,6 +238,8 @@ def main() -> int:
     parser.add_argument("--levels", default="1,4,16,32")
     parser.add_argument("--people", type=int, default=50)
     parser.add_argument("--no-run", action="store_true", help="only load")
+    parser.add_argument("--app-dir", help="serve another checkout (e.g. the previous commit) for a side-by-side run")
+    parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     from .db import django_setup
 
@@ -216,7 +255,10 @@ def main() -> int:
         threads=args.threads,
         levels=tuple(int(x) for x in args.levels.split(",")),
         seconds=args.seconds,
+        port=args.port,
+        app_dir=args.app_dir,
     )
+    res["app_dir"] = args.app_dir or str(Path(__file__).resolve().parent.parent)
     res["load_average"] = os.getloadavg()
     print(json.dumps(res, indent=2))
     return 0

@@ -68,6 +68,7 @@ def memory_list(request: HttpRequest) -> HttpResponse:
             total=summary.count(agent_id=agent, run_id=session),
         )
         context["sessions"] = summary.sessions(agent_id=agent)
+        context["rows"] = you_selectors.memory_rows(records=context["page"].items)
     except InvalidInput as exc:
         context["error"] = exc.message if exc.field != "page" else "That page number is not valid."
         return render(request, "you/list.html", context, status=400)
