@@ -62,8 +62,16 @@ def page_of(
     return MemoryPage(records(rows), total, page, page_size)
 
 
-def ranked(*, where: str, params: list[Any], vector: str, limit: int) -> list[MemoryRecord]:
-    """Exact cosine ranking inside the WHERE, best first (score = cosine similarity)."""
+def vector_literal(vector: Any) -> str:
+    """pgvector's text form; sent as a literal it costs far less than a Python list parameter."""
+    return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
+
+
+def ranked(*, where: str, params: list[Any], query: str, limit: int) -> list[MemoryRecord]:
+    """Exact cosine ranking of the (already cleaned) query inside the WHERE, best first (score = cosine)."""
+    from .mem0_backend import get_memory
+
+    vector = vector_literal(get_memory().embedding_model.embed(query, "search"))
     rows = fetch(
         f"SELECT id, payload, 1 - (vector <=> %s::vector) AS score FROM {TABLE} WHERE {where} "
         "ORDER BY vector <=> %s::vector, id LIMIT %s",

@@ -21,7 +21,7 @@ from ._rows import fetch as _fetch
 from .errors import InvalidInput, MemoryNotFound
 from .models import Membership, Tenant
 from .records import TABLE, MemoryPage, MemoryRecord
-from .selectors import _uuid_or_404, vector_literal
+from .selectors import _uuid_or_404
 from .validation import clean_id, clean_page, clean_query
 
 ANY = "*"
@@ -85,14 +85,11 @@ def memory_search_where(
     *, tenant: Tenant, clauses: list[Clause], query: str, limit: int = 10, threshold: float | None = None
 ) -> list[MemoryRecord]:
     """Exact cosine ranking inside the clauses, best first."""
-    from .mem0_backend import get_memory
-
     query = clean_query(query)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
         raise InvalidInput("top_k", "must be a whole number between 1 and 1000")
     where, params = _where(tenant, clauses)
-    vector = vector_literal(get_memory().embedding_model.embed(query, "search"))
-    records = _rows.ranked(where=where, params=params, vector=vector, limit=limit)
+    records = _rows.ranked(where=where, params=params, query=query, limit=limit)
     if threshold is not None:
         records = [r for r in records if r.score is not None and r.score >= threshold]
     return records

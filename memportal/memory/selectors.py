@@ -44,9 +44,7 @@ def _uuid_or_404(memory_id: Any) -> str:
         raise MemoryNotFound() from exc
 
 
-def vector_literal(vector: Any) -> str:
-    """pgvector's text form; sent as a literal it costs far less than a Python list parameter."""
-    return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
+vector_literal = _rows.vector_literal  # imported from here by bulk loads and the benchmarks
 
 
 def memory_list(
@@ -112,14 +110,11 @@ def memory_search(
     *, member: Membership, query: str, agent_id: str | None = None, run_id: str | None = None, limit: int = 10
 ) -> list[MemoryRecord]:
     """Exact semantic search over the person's own memories, best first (score = cosine)."""
-    from .mem0_backend import get_memory
-
     query = clean_query(query)
     if not isinstance(limit, int) or not 1 <= limit <= 1000:
         raise InvalidInput("limit", "must be between 1 and 1000")
     where, params = _scope_sql(member, agent_id=agent_id, run_id=run_id)
-    vector = vector_literal(get_memory().embedding_model.embed(query, "search"))
-    return _rows.ranked(where=where, params=params, vector=vector, limit=limit)
+    return _rows.ranked(where=where, params=params, query=query, limit=limit)
 
 
 def memory_history(*, member: Membership, memory_id: Any) -> list[HistoryEntry]:

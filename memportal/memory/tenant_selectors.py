@@ -21,7 +21,6 @@ from ._rows import fetch as _fetch
 from .errors import InvalidInput
 from .models import Membership, Tenant
 from .records import TABLE, MemoryPage, MemoryRecord, ScopeCount
-from .selectors import vector_literal
 from .validation import clean_optional_id, clean_page, clean_query
 
 #: "any non-null value" for person/agent/session filters (the seed's ``"*"``, made explicit).
@@ -103,14 +102,11 @@ def tenant_memory_search(
     *, tenant: Tenant, query: str, flt: AuditFilter | None = None, limit: int = 50
 ) -> list[MemoryRecord]:
     """Exact semantic search inside the tenant (and the filter), best first (score = cosine)."""
-    from .mem0_backend import get_memory
-
     query = clean_query(query)
     if not isinstance(limit, int) or not 1 <= limit <= 1000:
         raise InvalidInput("limit", "must be between 1 and 1000")
     where, params = _tenant_sql(tenant, flt)
-    vector = vector_literal(get_memory().embedding_model.embed(query, "search"))
-    return _rows.ranked(where=where, params=params, vector=vector, limit=limit)
+    return _rows.ranked(where=where, params=params, query=query, limit=limit)
 
 
 def tenant_memory_iter(

@@ -126,27 +126,30 @@ def export_job_start(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("staff:export_job", slug=tenant.slug, job_id=job.pk)
 
 
+def _export_job(request: HttpRequest, slug: str, job_id) -> tuple:
+    """(tenant, job) for staff of the tenant who requested the job; 404 otherwise."""
+    tenant = selectors.access_tenant_for_staff(user=request.user, slug=slug)
+    return tenant, selectors.access_export_job(user=request.user, tenant=tenant, job_id=job_id)
+
+
 @login_required
 @require_GET
 def export_job_detail(request: HttpRequest, slug: str, job_id) -> HttpResponse:
-    tenant = selectors.access_tenant_for_staff(user=request.user, slug=slug)
-    job = selectors.access_export_job(user=request.user, tenant=tenant, job_id=job_id)
+    tenant, job = _export_job(request, slug, job_id)
     return render(request, "staff/export_job.html", {"tenant": tenant, "job": job})
 
 
 @login_required
 @require_GET
 def export_job_progress(request: HttpRequest, slug: str, job_id) -> HttpResponse:
-    tenant = selectors.access_tenant_for_staff(user=request.user, slug=slug)
-    job = selectors.access_export_job(user=request.user, tenant=tenant, job_id=job_id)
+    tenant, job = _export_job(request, slug, job_id)
     return render(request, "staff/_export_progress.html", {"tenant": tenant, "job": job})
 
 
 @login_required
 @require_GET
 def export_job_download(request: HttpRequest, slug: str, job_id) -> HttpResponse:
-    tenant = selectors.access_tenant_for_staff(user=request.user, slug=slug)
-    job = selectors.access_export_job(user=request.user, tenant=tenant, job_id=job_id)
+    _, job = _export_job(request, slug, job_id)
     path = services.export_job_path(job)
     if job.state != ExportJob.State.DONE or job.expires_at <= timezone.now() or not path.exists():
         raise Http404()
