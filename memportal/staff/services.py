@@ -96,15 +96,6 @@ def _export_rows(
         yield rows, len(batch)
 
 
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
-
-
 def _export_chunks(*, tenant: Tenant, flt: AuditFilter, fmt: str, batch_size: int) -> Iterator[tuple[str, int]]:
     """(text, memories in it): one chunk per batch (plus a CSV header), never the whole tenant at once."""
     batches = _export_rows(tenant=tenant, flt=flt, batch_size=batch_size)
@@ -120,8 +111,26 @@ def _export_chunks(*, tenant: Tenant, flt: AuditFilter, fmt: str, batch_size: in
     for rows, count in batches:
         buffer.seek(0)
         buffer.truncate(0)
-        writer.writerows([_csv_cell(row[f]) for f in EXPORT_FIELDS] for row in rows)
+        writer.writerows(_csv_row(row) for row in rows)
         yield buffer.getvalue(), count
+
+
+def _csv_text(value: str | None) -> str:
+    if not value:
+        return ""
+    return "'" + value if value.startswith(_FORMULA_PREFIXES) else value
+
+
+def _csv_row(row: dict[str, Any]) -> list[str]:
+    """One CSV line's cells: None is empty, metadata is sorted JSON, and a cell a spreadsheet
+    would run as a formula is prefixed with ' (memory text is untrusted)."""
+    metadata = row["metadata"]
+    return [
+        _csv_text(row["id"]), _csv_text(row["app_id"]), _csv_text(row["subject_id"]), _csv_text(row["person"]),
+        _csv_text(row["agent_id"]), _csv_text(row["run_id"]), _csv_text(row["role"]), _csv_text(row["text"]),
+        row["created_at"] or "", row["updated_at"] or "",  # ISO times start with a digit
+        json.dumps(metadata, ensure_ascii=False, sort_keys=True) if metadata else "",
+    ]
 
 
 def export_batch_size() -> int:
