@@ -1,5 +1,9 @@
 """The "your data" page (/you/) through HTTP under gunicorn, driven by wrk at several concurrencies.
 
+Standalone: ``python -m bench.http --load 100000`` (re)fills the benchmark database, then measures;
+``--threads 1`` for sync workers, ``--app-dir DIR`` to serve another checkout side by side. Each
+level also reports CPU milliseconds per request of the gunicorn workers and of PostgreSQL.
+
 Runs against whatever the benchmark database holds (run ``python -m bench quick`` or ``full``
 first). Signs in ``people`` of the loaded people (typical ones and the heaviest) by giving their
 memberships a user and a session, then rotates their session cookies across requests.
@@ -109,7 +113,7 @@ def run_http(
     database_url: str,
     people: int = 50,
     workers: int = 2,
-    threads: int = 1,
+    threads: int = 4,
     levels: tuple[int, ...] = (1, 4, 16, 32),
     seconds: int = 10,
     port: int = 8765,
@@ -226,14 +230,14 @@ def load(size: int, *, seed: int = 42) -> dict[str, Any]:
 
 
 def main() -> int:
-    """``python -m bench.http [--load N] [--workers 2] [--threads 1] [--seconds 10] [--levels 1,4,16,32]``."""
+    """``python -m bench.http [--load N] [--workers 2] [--threads 4] [--seconds 10] [--levels 1,4,16,32]``."""
     import argparse
     import json
 
     parser = argparse.ArgumentParser(prog="python -m bench.http", description=__doc__)
     parser.add_argument("--load", type=int, default=0, help="first (re)load the store with this many memories")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=4, help="gthread threads per worker (1 = sync worker)")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--levels", default="1,4,16,32")
     parser.add_argument("--people", type=int, default=50)
