@@ -14,7 +14,8 @@ of ``--repeats`` runs:
 - the store side alone: the fast path's writer and ``memory_bulk_load`` with vectors computed
   beforehand (what ingest would reach with a free embedder).
 
-Writes bench/results/ingest.json. Uses its own tenant and cleans it up; never the site database.
+Writes bench/results/ingest.json (ingest-threads<N>.json with MEMPORTAL_EMBEDDER_THREADS=N).
+Uses its own tenant and cleans it up; never the site database.
 """
 
 from __future__ import annotations
@@ -91,7 +92,29 @@ def _mode(mode: str):
         services.embeddings_prefetched = old_prefetch
 
 
-def bench_service(member: Any, repeats: int, quick: bool) -> list[dict[str, Any]]:
+@contextlib.contextmanager
+def _embedding_timer(memory: Any):
+    """Adds the seconds spent inside the embedder to the yielded list (to split each line's time)."""
+    model = memory.embedding_model
+    spent = [0.0]
+
+    def timed(method: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                spent[0] += time.perf_counter() - start
+        return wrapper
+
+    model.embed, model.embed_batch = timed(model.embed), timed(model.embed_batch)
+    try:
+        yield spent
+    finally:
+        del model.embed, model.embed_batch  # back to the class's methods
+
+
+def bench_service(member: Any, memory: Any, repeats: int, quick: bool) -> list[dict[str, Any]]:
     from memportal.memory.services import memory_add, memory_add_many
 
     plan = [
@@ -104,10 +127,11 @@ def bench_service(member: Any, repeats: int, quick: bool) -> list[dict[str, Any]
     for mode, func, per_call, total in plan:
         total = max(per_call, total // 2) if quick else total
         runs = []
+        embed_seconds = 0.0
         for r in range(repeats):
             texts = _texts(total, seed=1000 * per_call + r)
             calls = [texts[i : i + per_call] for i in range(0, total, per_call)]
-            with _mode(mode):
+            with _mode(mode), _embedding_timer(memory) as spent:
                 start = time.perf_counter()
                 for chunk in calls:
                     messages = [{"role": "user", "content": t} for t in chunk]
@@ -116,9 +140,12 @@ def bench_service(member: Any, repeats: int, quick: bool) -> list[dict[str, Any]
                     else:
                         memory_add_many(member=member, messages=messages, agent_id="concierge", run_id=f"r{r}")
                 runs.append((total, time.perf_counter() - start))
+            embed_seconds += spent[0]
         label = {"mem0-before": "mem0 loop, embed per message (before)",
                  "mem0": "mem0 loop, batched embed", "fast": "fast path (default)"}[mode]
-        rows.append({"path": f"{func}: {label}", "per_call": per_call, **_median_rate(runs)})
+        share = embed_seconds / sum(seconds for _, seconds in runs)
+        rows.append({"path": f"{func}: {label}", "per_call": per_call, **_median_rate(runs),
+                     "embedding_share": round(share, 2)})
     return rows
 
 
@@ -184,7 +211,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     load_before = _loadavg()
     started = time.perf_counter()
     rows = bench_embedder(memory, args.repeats, args.quick)
-    rows += bench_service(member, args.repeats, args.quick)
+    rows += bench_service(member, memory, args.repeats, args.quick)
     rows += bench_store_only(member, memory, args.repeats, args.quick)
     elapsed = time.perf_counter() - started
     _cleanup(tenant)
@@ -199,10 +226,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "target_per_s": 2000,
         "rows": rows,
     }
-    print(table(rows, ["path", "per_call", "per_s", "runs_per_s", "memories"]))
+    print(table(rows, ["path", "per_call", "per_s", "runs_per_s", "embedding_share", "memories"]))
     print(f"embedder={result['embedder']} threads={result['embedder_threads']} "
           f"load {load_before} -> {result['loadavg_1m_after']}, {elapsed:.0f} s")
-    print(f"wrote {write_json(result, RESULTS)}")
+    threads = result["embedder_threads"]
+    path = RESULTS if threads == 1 else RESULTS.with_name(f"ingest-threads{threads}.json")
+    print(f"wrote {write_json(result, path)}")
     return result
 
 

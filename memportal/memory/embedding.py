@@ -19,7 +19,8 @@ MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 DIMENSIONS = 384
 MAX_TOKENS = 256
-#: Texts per onnxruntime call in a large batch (measured: 16-64 are within a few % on 2 cores).
+#: Texts per onnxruntime call in a large batch. Measured on 2 busy cores, 1,000 short sentences:
+#: chunks of 8-64 within 10% of each other, one unsorted batch of 1,000 about half as fast.
 CHUNK = 32
 
 
