@@ -103,16 +103,24 @@ def _memory_add_verbatim(
 ) -> list[MemoryRecord]:
     """infer=False without mem0's per-message loop: one batched embedding, two COPYs, no re-read.
 
-    mem0 2.2.1 embeds, INSERTs and writes a history row one message at a time; measured, that
-    caps ingest near 100 memories/s however fast the embedder is (bench/ingest.py). This writes
-    the same rows (bulk.memories_write; proven equal by tests/memory/test_ingest_fast_path.py)
-    with mem0's own configured embedder. The pause/ended check and the write share one
-    transaction, so a pause that commits first is always honoured.
+    mem0 2.2.1 embeds, INSERTs and writes a history row one message at a time; measured, its
+    writes alone cost ~8 ms per memory on 2 busy cores (~120/s however fast the embedder is;
+    docs/ingest.md). This writes the same rows (bulk.memories_write; proven equal by
+    tests/memory/test_ingest_fast_path.py) with mem0's own configured embedder. The pause/ended
+    check and the write share one transaction: when the check fails nothing is written.
     """
     kept = [m for m in cleaned if m["role"] != "system"]
+    texts = [m["content"] for m in kept]
+    vectors = None
+    if len(texts) > settings.MEMPORTAL["MAX_MESSAGES_PER_ADD"]:
+        # An import embeds for seconds: refuse early, then embed outside the transaction so
+        # it is not held open (and vacuum not held back) meanwhile; checked again inside.
+        _require_writable(member)
+        vectors = embed_for_add(get_memory(), texts)
     with transaction.atomic():
         _require_writable(member)
-        vectors = embed_for_add(get_memory(), [m["content"] for m in kept])
+        if vectors is None:
+            vectors = embed_for_add(get_memory(), texts)
         return memories_write(
             member=member,
             memories=[
