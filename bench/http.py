@@ -118,6 +118,7 @@ def run_http(
     seconds: int = 10,
     port: int = 8765,
     app_dir: str | None = None,
+    settings_module: str = "memportal.settings",
 ) -> dict[str, Any]:
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -128,7 +129,7 @@ def run_http(
         "DATABASE_URL": database_url,
         "DJANGO_DEBUG": "0",
         "MEMPORTAL_EMBEDDER_THREADS": "1",
-        "DJANGO_SETTINGS_MODULE": "memportal.settings",
+        "DJANGO_SETTINGS_MODULE": settings_module,
     }
     base = Path(__file__).resolve().parent.parent
     server = subprocess.Popen(
@@ -244,6 +245,7 @@ def main() -> int:
     parser.add_argument("--no-run", action="store_true", help="only load")
     parser.add_argument("--app-dir", help="serve another checkout (e.g. the previous commit) for a side-by-side run")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--settings", default="memportal.settings", help="settings module gunicorn serves with")
     args = parser.parse_args()
     from .db import django_setup
 
@@ -261,7 +263,9 @@ def main() -> int:
         seconds=args.seconds,
         port=args.port,
         app_dir=args.app_dir,
+        settings_module=args.settings,
     )
+    res["settings"] = args.settings
     res["app_dir"] = args.app_dir or str(Path(__file__).resolve().parent.parent)
     res["load_average"] = os.getloadavg()
     print(json.dumps(res, indent=2))
