@@ -92,3 +92,24 @@ def export_dir(settings, tmp_path):
     """Export files go to a per-test folder, never the developer's .data/exports."""
     settings.MEMPORTAL = {**settings.MEMPORTAL, "EXPORT_DIR": str(tmp_path / "exports")}
     return tmp_path / "exports"
+
+
+@pytest.fixture(autouse=True)
+def empty_memory_tables_after_transactional_tests(request):
+    """mem0's tables are not Django models, so the flush after a transactional test (live_server,
+    worker threads and processes) leaves their rows behind for the next test. Empty them here."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        from django.db import connection
+
+        from memportal.memory.records import ENTITY_TABLE, TABLE
+
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {TABLE}")
+            cursor.execute("SELECT to_regclass(%s)", [ENTITY_TABLE])  # mem0 creates it on first use
+            if cursor.fetchone()[0]:
+                cursor.execute(f"DELETE FROM {ENTITY_TABLE}")
