@@ -227,9 +227,14 @@ MEMPORTAL = {
     "MAX_MEMORY_CHARS": int(os.environ.get("MEMPORTAL_MAX_MEMORY_CHARS", "2000")),
     "MAX_MESSAGES_PER_ADD": int(os.environ.get("MEMPORTAL_MAX_MESSAGES_PER_ADD", "50")),
     "COLLECTION": "memportal_memories",
+    # Without an LLM: "fast" writes mem0's infer=False rows itself (one batched embedding, COPY;
+    # proven equal by tests/memory/test_ingest_fast_path.py), "mem0" runs mem0's own add loop.
+    "INGEST": os.environ.get("MEMPORTAL_INGEST", "fast"),
+    "MAX_MESSAGES_PER_IMPORT": int(os.environ.get("MEMPORTAL_MAX_MESSAGES_PER_IMPORT", "10000")),
     # Background staff exports: where files go and how long they live.
     "EXPORT_DIR": os.environ.get("MEMPORTAL_EXPORT_DIR", str(DATA_DIR / "exports")),
     "EXPORT_TTL_HOURS": int(os.environ.get("MEMPORTAL_EXPORT_TTL_HOURS", "24")),
+    "EXPORT_BATCH_SIZE": int(os.environ.get("MEMPORTAL_EXPORT_BATCH_SIZE", "2000")),  # rows per query and chunk
     # Requests per API key per minute (memportal.agents.api).
     "API_RATE_LIMIT": int(os.environ.get("MEMPORTAL_API_RATE_LIMIT", "600")),
 }

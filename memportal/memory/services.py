@@ -26,10 +26,23 @@ from .validation import clean_messages, clean_metadata, clean_optional_id, clean
 
 
 def _require_writable(member: Membership) -> None:
-    state = Membership.objects.filter(pk=member.pk).values("memory_paused", "ended_at").first()
-    if state is None or state["ended_at"] is not None:
+    """Refuse writes for a paused or ended membership or an offboarded tenant, and hold them so.
+
+    Call inside the write's transaction. FOR SHARE keeps the membership and tenant rows as read
+    until the write commits: ``membership_end``, ``memory_pause_set`` and the offboarding start
+    update those rows, so they wait for in-flight writes, and any write after them sees the
+    change. Without it, a memory added while an erasure runs could commit after it and survive.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT m.memory_paused, m.ended_at, t.offboarded_at FROM {Membership._meta.db_table} m "
+            f"JOIN {Tenant._meta.db_table} t ON t.id = m.tenant_id WHERE m.id = %s FOR SHARE",
+            [member.pk],
+        )
+        state = cursor.fetchone()
+    if state is None or state[1] is not None or state[2] is not None:
         raise MembershipEnded()
-    if state["memory_paused"]:
+    if state[0]:
         raise MemoryPaused()
 
 
@@ -283,6 +296,8 @@ def membership_end(*, member: Membership, requested_by: AbstractBaseUser | None 
     Its subject id is never reused: a later membership for the same person gets a new one.
     """
     with transaction.atomic():
+        # Lock first: writes in flight finish (and are erased below); later ones see it ended.
+        Membership.objects.select_for_update().filter(pk=member.pk).exists()
         receipt = memory_delete_all(member=member, requested_by=requested_by, via=via,
                                     kind=ErasureReceipt.Kind.ACCOUNT)
         Membership.objects.filter(pk=member.pk).update(ended_at=timezone.now())
