@@ -46,6 +46,15 @@ def _require_writable(member: Membership) -> None:
         raise MemoryPaused()
 
 
+def _write_scope(
+    member: Membership, agent_id: Any, run_id: Any, metadata: Any
+) -> tuple[str | None, str | None, dict[str, Any]]:
+    """The agent, session and metadata a write carries; app_id always comes from the membership."""
+    agent = clean_optional_id(agent_id, field="agent_id")
+    run = clean_optional_id(run_id, field="run_id")
+    return agent, run, {**clean_metadata(metadata), "app_id": member.tenant.slug}
+
+
 def memory_add(
     *,
     member: Membership,
@@ -59,9 +68,7 @@ def memory_add(
     Returns the stored memories in message order (system messages are not stored, as in mem0).
     """
     cleaned = clean_messages(messages)
-    agent = clean_optional_id(agent_id, field="agent_id")
-    run = clean_optional_id(run_id, field="run_id")
-    meta = {**clean_metadata(metadata), "app_id": member.tenant.slug}
+    agent, run, meta = _write_scope(member, agent_id, run_id, metadata)
     if llm_configured() or _ingest_mode() == "mem0":
         return _memory_add_via_mem0(member, cleaned, agent, run, meta)
     return _memory_add_verbatim(member, cleaned, agent, run, meta)
@@ -105,9 +112,7 @@ def memory_add_many(
         cleaned += checked[:-1] if only_system else checked
     if all(m["role"] == "system" for m in cleaned):
         raise InvalidInput("messages", "needs at least one user or assistant message")
-    agent = clean_optional_id(agent_id, field="agent_id")
-    run = clean_optional_id(run_id, field="run_id")
-    meta = {**clean_metadata(metadata), "app_id": member.tenant.slug}
+    agent, run, meta = _write_scope(member, agent_id, run_id, metadata)
     return _memory_add_verbatim(member, cleaned, agent, run, meta)
 
 

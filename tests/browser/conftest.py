@@ -77,3 +77,12 @@ def sign_in(page, email: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/you/")
+
+
+def reauthenticate(page, password: str, *, screenshot: str, then: str) -> None:
+    """allauth asks for the password again before a destructive step, then returns to ``then``."""
+    page.wait_for_url("**/accounts/reauthenticate/**")
+    shot(page, screenshot)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url(then)

@@ -15,7 +15,7 @@ from django.db import connection
 from memportal.memory.models import MemoryEvent, MemoryMessage
 from memportal.offboarding.models import OffboardingJob
 from memportal.offboarding.worker import worker_run_once
-from tests.browser.conftest import shot, sign_in
+from tests.browser.conftest import reauthenticate, shot, sign_in
 from tests.factories import PASSWORD, person
 from tests.staff.bulk import bulk_memories, table_count
 
@@ -66,11 +66,8 @@ def test_an_admin_reauthenticates_types_the_app_id_and_watches_the_offboarding_r
 
         # The password comes before the typed confirmation; allauth brings us back to it.
         page.get_by_role("link", name="Continue to erase concierge_app").click()
-        page.wait_for_url("**/accounts/reauthenticate/**")
-        shot(page, "offboarding-02-reauthenticate")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Confirm").click()
-        page.wait_for_url("**/offboarding/tenants/concierge_app/confirm/")
+        reauthenticate(page, PASSWORD, screenshot="offboarding-02-reauthenticate",
+                       then="**/offboarding/tenants/concierge_app/confirm/")
         assert not OffboardingJob.objects.exists()
         page.get_by_label("Type the app_id to confirm").fill("concierge_app")
         shot(page, "offboarding-03-confirm")

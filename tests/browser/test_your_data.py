@@ -6,7 +6,7 @@ import pytest
 
 from memportal.memory import selectors
 from memportal.memory.services import memory_add
-from tests.browser.conftest import shot, sign_in
+from tests.browser.conftest import reauthenticate, shot, sign_in
 from tests.factories import PASSWORD, person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -65,11 +65,7 @@ def test_alice_sees_searches_corrects_deletes_and_erases_only_her_memories(page)
 
     # Delete everything: re-authenticate, type the phrase, see the receipt.
     page.get_by_role("link", name="everything agents remember about you").click()
-    page.wait_for_url("**/accounts/reauthenticate/**")
-    shot(page, "06-reauthenticate")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Confirm").click()
-    page.wait_for_url("**/you/erase/everything/")
+    reauthenticate(page, PASSWORD, screenshot="06-reauthenticate", then="**/you/erase/everything/")
     shot(page, "07-erase-all")
     page.get_by_label("Type “delete everything” to confirm").fill("delete everything")
     page.get_by_role("button", name="Erase everything").click()

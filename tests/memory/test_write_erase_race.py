@@ -24,19 +24,19 @@ def _rows_of(subject_id: str) -> int:
         return cursor.fetchone()[0]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_an_add_in_flight_is_erased_with_the_account(owner):
-    member = owner.member
-    written, erasing_started, errors = threading.Event(), threading.Event(), []
+def _start_add_held_open(member, text: str) -> tuple[threading.Thread, threading.Event, list]:
+    """Start an add in another thread and keep its transaction open until ``proceed`` is set
+    (plus half a second, so a correct erasure or pause is by then waiting on the writer's lock)."""
+    written, proceed, errors = threading.Event(), threading.Event(), []
 
     def writer() -> None:
         try:
             with transaction.atomic():
-                services.memory_add(member=member, messages="Written while the account is being deleted")
+                services.memory_add(member=member, messages=text)
                 written.set()
-                erasing_started.wait(10)
-                time.sleep(0.5)  # the erasure is now waiting on our lock, if it is correct
-        except Exception as exc:  # pragma: no cover - surfaced by the assertion below
+                proceed.wait(10)
+                time.sleep(0.5)
+        except Exception as exc:  # pragma: no cover - surfaced by the callers' assertions
             errors.append(exc)
         finally:
             connection.close()
@@ -44,7 +44,14 @@ def test_an_add_in_flight_is_erased_with_the_account(owner):
     thread = threading.Thread(target=writer)
     thread.start()
     assert written.wait(30)
-    erasing_started.set()
+    return thread, proceed, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_add_in_flight_is_erased_with_the_account(owner):
+    member = owner.member
+    thread, proceed, errors = _start_add_held_open(member, "Written while the account is being deleted")
+    proceed.set()
     services.membership_end(member=member)
     thread.join(30)
 
@@ -57,25 +64,12 @@ def test_an_add_in_flight_is_erased_with_the_account(owner):
 @pytest.mark.django_db(transaction=True)
 def test_a_pause_waits_for_the_add_in_flight_and_refuses_the_next(owner):
     member = owner.member
-    written, pausing = threading.Event(), threading.Event()
-
-    def writer() -> None:
-        try:
-            with transaction.atomic():
-                services.memory_add(member=member, messages="Written just before the pause")
-                written.set()
-                pausing.wait(10)
-                time.sleep(0.3)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    assert written.wait(30)
-    pausing.set()
+    thread, proceed, errors = _start_add_held_open(member, "Written just before the pause")
+    proceed.set()
     services.memory_pause_set(member=member, paused=True)
     thread.join(30)
-    assert _rows_of(member.subject_id) == 1
 
+    assert errors == []
+    assert _rows_of(member.subject_id) == 1
     with pytest.raises(MemoryPaused):
         services.memory_add(member=member, messages="after the pause")
