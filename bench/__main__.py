@@ -33,7 +33,7 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--pgvector-max", type=int, default=100_000, help="largest size tried on mem0 pgvector")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--http", action="store_true", help="also load /you/ under gunicorn + wrk at each size")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for the HTTP runs")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers for the HTTP runs")
     parser.add_argument("--out", default=None, help="output name under bench/results (default: the mode)")
     return parser.parse_args()
 

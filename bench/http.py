@@ -112,8 +112,8 @@ def run_http(
     *,
     database_url: str,
     people: int = 50,
-    workers: int = 2,
-    threads: int = 4,
+    workers: int = 4,
+    threads: int = 1,
     levels: tuple[int, ...] = (1, 4, 16, 32),
     seconds: int = 10,
     port: int = 8765,
@@ -231,14 +231,14 @@ def load(size: int, *, seed: int = 42) -> dict[str, Any]:
 
 
 def main() -> int:
-    """``python -m bench.http [--load N] [--workers 2] [--threads 4] [--seconds 10] [--levels 1,4,16,32]``."""
+    """``python -m bench.http [--load N] [--workers 4] [--threads 1] [--seconds 10] [--levels 1,4,16,32]``."""
     import argparse
     import json
 
     parser = argparse.ArgumentParser(prog="python -m bench.http", description=__doc__)
     parser.add_argument("--load", type=int, default=0, help="first (re)load the store with this many memories")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4, help="gthread threads per worker (1 = sync worker)")
+    parser.add_argument("--workers", type=int, default=4, help="two sync workers per core (docs/configuration.md)")
+    parser.add_argument("--threads", type=int, default=1, help="gthread threads per worker (1 = sync worker)")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--levels", default="1,4,16,32")
     parser.add_argument("--people", type=int, default=50)
