@@ -291,14 +291,21 @@ def generate(*, size: int, people: int | None = None, seed: int = 42, tenants: i
     )
 
 
-def sample_people(workload: Workload, *, count: int, seed: int = 7) -> list[int]:
-    """Query subjects: mostly uniform over people (the typical person), plus every heavy person."""
+def sample_people(workload: Workload, *, count: int, seed: int = 7, heaviest: int = 2) -> list[int]:
+    """Query subjects: a uniform sample of people plus the ``heaviest`` few.
+
+    The sample has the same make-up at every store size (about 1% heavy people, as in the
+    population, plus the two heaviest so their recall is always checked), so a p95 at 1M and
+    one at 10k compare the same kind of person. Taking *every* heavy person instead would make
+    half of a 1M sample heavy (100 of 200) and compare the heavy tail at 1M with the typical
+    person at 10k.
+    """
     rng = np.random.default_rng(seed)
-    heavy = [i for i, p in enumerate(workload.people) if p.n_memories >= 1000]
-    rest = rng.choice(
-        len(workload.people), size=max(0, min(count, len(workload.people)) - len(heavy)), replace=False
-    ).tolist()
-    return heavy + [i for i in rest if i not in heavy]
+    order = sorted(range(len(workload.people)), key=lambda i: -workload.people[i].n_memories)
+    top = order[: min(heaviest, count)]
+    pool = [i for i in range(len(workload.people)) if i not in set(top)]
+    rest = rng.choice(len(pool), size=max(0, min(count, len(workload.people)) - len(top)), replace=False)
+    return top + [pool[i] for i in rest.tolist()]
 
 
 def exact_top_k(vectors: np.ndarray, query: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
