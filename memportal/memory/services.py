@@ -93,7 +93,7 @@ def memory_add_many(
         messages = [{"role": "user", "content": messages}]
     elif isinstance(messages, dict):
         messages = [messages]
-    limit = _setting("MAX_MESSAGES_PER_IMPORT", 10_000)
+    limit = settings.MEMPORTAL["MAX_MESSAGES_PER_IMPORT"]
     if not isinstance(messages, list) or not messages:
         raise InvalidInput("messages", "must be a non-empty list of {role, content} objects")
     if len(messages) > limit:
@@ -167,13 +167,9 @@ def _memory_add_via_mem0(
         return selectors.memory_get_many(member=member, memory_ids=ids)
 
 
-def _setting(name: str, default: Any) -> Any:
-    return settings.MEMPORTAL.get(name, default)
-
-
 def _ingest_mode() -> str:
     """ "fast" (default): memories_write; "mem0": mem0's own add loop (slower, same rows)."""
-    return _setting("INGEST", "fast")
+    return settings.MEMPORTAL["INGEST"]
 
 
 def _shift_index(field_name: str, offset: int) -> str:

@@ -135,7 +135,7 @@ def _csv_row(row: dict[str, Any]) -> list[str]:
 
 def export_batch_size() -> int:
     """Rows per query and per streamed chunk: few round trips, memory bounded by one batch."""
-    return int(settings.MEMPORTAL.get("EXPORT_BATCH_SIZE", 2000))
+    return int(settings.MEMPORTAL["EXPORT_BATCH_SIZE"])
 
 
 def export_lines(*, tenant: Tenant, flt: AuditFilter, fmt: str, batch_size: int | None = None) -> Iterator[str]:

@@ -66,8 +66,12 @@ def test_a_pause_waits_for_the_add_in_flight_and_refuses_the_next(owner):
     member = owner.member
     thread, proceed, errors = _start_add_held_open(member, "Written just before the pause")
     proceed.set()
+    started = time.monotonic()
     services.memory_pause_set(member=member, paused=True)
+    waited = time.monotonic() - started
     thread.join(30)
+
+    assert waited >= 0.3  # the pause waited for the writer's lock instead of passing it by
 
     assert errors == []
     assert _rows_of(member.subject_id) == 1
