@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+from memportal.safety import dev_secret_key, settings_refusal
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("MEMPORTAL_DATA_DIR", BASE_DIR / ".data"))
@@ -21,7 +24,11 @@ DATA_DIR = Path(os.environ.get("MEMPORTAL_DATA_DIR", BASE_DIR / ".data"))
 os.environ["MEM0_TELEMETRY"] = "False"
 os.environ.setdefault("MEM0_DIR", str(DATA_DIR / "mem0"))
 
-ENV = os.environ.get("MEMPORTAL_ENV", "development")
+# MEMPORTAL_ENV as the operator wrote it: an explicit "development" is a deliberate choice that
+# lifts the public-host refusal below; unset means a developer's machine, checked against
+# ALLOWED_HOSTS.
+ENV_SETTING = os.environ.get("MEMPORTAL_ENV", "").strip()
+ENV = ENV_SETTING or "development"
 PRODUCTION = ENV == "production"
 TESTING = os.environ.get("MEMPORTAL_TESTING") == "1"
 
@@ -31,13 +38,24 @@ def _bool(name: str, default: bool) -> bool:
 
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
+SECRET_KEY_IS_DEV_KEY = not SECRET_KEY
+if SECRET_KEY_IS_DEV_KEY:
     if PRODUCTION:
-        raise RuntimeError("DJANGO_SECRET_KEY must be set when MEMPORTAL_ENV=production")
-    SECRET_KEY = "dev-only-insecure-key-" + "x" * 40  # noqa: S105 - development default, refused in production
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when MEMPORTAL_ENV=production")
+    # Generated once per checkout and never committed: sessions and password-reset links signed
+    # by one developer's site are worthless on every other.
+    SECRET_KEY = dev_secret_key(DATA_DIR / "dev-secret-key")
 
 DEBUG = _bool("DJANGO_DEBUG", not PRODUCTION)
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")]
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()
+]
+# DEBUG pages or the development key on a host the network can reach: refuse to start.
+_refusal = settings_refusal(
+    debug=DEBUG, dev_key=SECRET_KEY_IS_DEV_KEY, allowed_hosts=ALLOWED_HOSTS, env=ENV_SETTING or None
+)
+if _refusal:
+    raise ImproperlyConfigured(_refusal)
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -67,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "memportal.middleware.PrivateNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -139,7 +158,9 @@ AUTHENTICATION_BACKENDS = [
 # --- Accounts (django-allauth) -------------------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = os.environ.get("MEMPORTAL_EMAIL_VERIFICATION", "none")
+# A deployment lets an account in only once its address is proven: emails are unique, so an
+# unverified sign-up could take someone else's address before they do. Development keeps "none".
+ACCOUNT_EMAIL_VERIFICATION = os.environ.get("MEMPORTAL_EMAIL_VERIFICATION", "mandatory" if PRODUCTION else "none")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
@@ -237,16 +258,40 @@ MEMPORTAL = {
     "EXPORT_BATCH_SIZE": int(os.environ.get("MEMPORTAL_EXPORT_BATCH_SIZE", "2000")),  # rows per query and chunk
     # Requests per API key per minute (memportal.agents.api).
     "API_RATE_LIMIT": int(os.environ.get("MEMPORTAL_API_RATE_LIMIT", "600")),
+    # Keyed hashes of erased identifiers and staff search text (memportal.crypto); derived from
+    # SECRET_KEY when unset. Set it to keep hashes stable across a SECRET_KEY rotation.
+    "HASH_KEY": os.environ.get("MEMPORTAL_HASH_KEY", ""),
+    # Ed25519 seed (32 bytes, base64) signing downloadable erasure receipts; derived from SECRET_KEY when unset.
+    "RECEIPT_SIGNING_KEY": os.environ.get("MEMPORTAL_RECEIPT_SIGNING_KEY", ""),
 }
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Query strings carry search text ("/you/search/?q=my+diagnosis"): stripped from request
+    # lines and paths before any handler writes them, since erasure cannot reach log files.
+    "filters": {"no_query_strings": {"()": "memportal.request_logging.StripQueryStrings"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["no_query_strings"]},
+        "django.server": {
+            "class": "logging.StreamHandler", "formatter": "django.server", "filters": ["no_query_strings"],
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("MEMPORTAL_LOG_LEVEL", "WARNING")},
     "loggers": {
         # mem0 logs memory text at INFO ("Updating memory with data=..."): keep it out of our logs,
         # which erasure cannot reach.
         "mem0": {"level": "ERROR"},
+        # runserver's access lines, as Django's defaults have them, minus the query strings.
+        "django.server": {
+            "handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["no_query_strings"],
+        },
+        # Logger filters run before propagation, so Django's own "django" handlers get the clean record.
+        "django.request": {"filters": ["no_query_strings"]},
     },
 }

@@ -18,10 +18,15 @@ class AppKeyForm(forms.Form):
     expires_at = forms.DateTimeField(required=False, label="Expires (optional, UTC)",
                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 
+    def __init__(self, *args, may_grant_admin: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_grant_admin:  # memportal.access.key_grant_check refuses it anyway
+            del self.fields["can_admin"]
+
     def permissions(self) -> list[str]:
         d = self.cleaned_data
-        return [p for p, on in (("read", d["can_read"]), ("write", d["can_write"]), ("tenant_admin", d["can_admin"]))
-                if on]
+        return [p for p, on in (("read", d["can_read"]), ("write", d["can_write"]),
+                                ("tenant_admin", d.get("can_admin", False))) if on]
 
     def clean(self) -> dict:
         data = super().clean()

@@ -71,6 +71,38 @@ class PortalToken(models.Model):
         return f"portal link for membership {self.membership_id} (expires {self.expires_at:%Y-%m-%d %H:%M})"
 
 
+class KeyRead(models.Model):
+    """Reads of one person's memories made with an app key, aggregated per key, person, day and kind.
+
+    A key read is a look like a staff view: the person sees it on "Who looked". One row per
+    (key, person, day, action) whose counters grow (an upsert), so the log does not grow per request.
+    """
+
+    app_key = models.ForeignKey(AppKey, on_delete=models.CASCADE, related_name="reads")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    subject_id = models.CharField(max_length=40, db_index=True)
+    day = models.DateField()
+    action = models.CharField(max_length=20, help_text="list, search, get, history or export")
+    scope = models.CharField(
+        max_length=20, help_text="'person' when the app named this person, 'everyone' for a wildcard read."
+    )
+    requests = models.PositiveIntegerField(default=0)
+    memories = models.PositiveBigIntegerField(default=0)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["app_key", "subject_id", "day", "action", "scope"], name="one_key_read_row_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.app_key_id} {self.action} {self.subject_id} on {self.day}"
+
+
 class MemoryExportRequest(models.Model):
     """An export the API promised (``create_memory_export``).
 
@@ -86,3 +118,22 @@ class MemoryExportRequest(models.Model):
 
     def __str__(self) -> str:
         return f"export {self.id} ({self.tenant_id})"
+
+
+class ApiRateWindow(models.Model):
+    """API requests one key made in one rate-limit window (``memportal.agents.ratelimit``).
+
+    Counted by a single upsert per request, so concurrent requests never lose a count and no
+    request makes PostgreSQL log an error. The key and window form the primary key (no id
+    sequence spent on every upsert); a key's windows older than the previous one are deleted
+    when it opens a new window, so the table stays at about two rows per active key.
+    """
+
+    pk = models.CompositePrimaryKey("key", "window_start")
+    # No separate index: the primary key's (key_id, window_start) index serves key lookups.
+    key = models.ForeignKey(AppKey, on_delete=models.CASCADE, related_name="+", db_index=False)
+    window_start = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key_id} at {self.window_start:%Y-%m-%d %H:%M}: {self.hits}"

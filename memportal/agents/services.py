@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from memportal import access
 from memportal.memory.errors import InvalidInput
 from memportal.memory.models import Membership, Tenant
 
-from .models import AppKey, PortalToken, token_hash
+from .models import AppKey, KeyRead, PortalToken, token_hash
 
 KEY_PATTERN = re.compile(r"^mpk_([a-z0-9]{8,16})_([A-Za-z0-9_\-]{32,128})$")
 PERMISSIONS = frozenset({"read", "write", "tenant_admin"})
@@ -39,6 +40,7 @@ def appkey_create(
     perms = set(permissions)
     if not perms or perms - PERMISSIONS:
         raise InvalidInput("permissions", f"choose from {', '.join(sorted(PERMISSIONS))}")
+    access.key_grant_check(creator=created_by, permissions=perms)
     if raw_key is None:
         raw_key = f"mpk_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
     match = KEY_PATTERN.fullmatch(raw_key)
@@ -78,21 +80,17 @@ def portal_token_create(*, member: Membership, app_key: AppKey | None = None) ->
 
 
 def portal_token_redeem(*, raw: str) -> AbstractBaseUser | None:
-    """Spend a portal token: the Django user of exactly its membership, or None.
+    """Spend a portal link (after the person pressed "Continue"): the Django user of exactly its
+    membership, or None for a link that can no longer be used (memportal.access.access_portal_link).
 
-    One use only (the row is locked and stamped in one transaction); expired, used or unknown
-    tokens all give None. A membership created by an app server has no Django user yet: it gets
-    one with an unusable password and no email, so the person can only come back via a link.
+    One use only (the row is locked and stamped in one transaction). A membership created by an
+    app server has no Django user yet: it gets one with an unusable password and no email, so
+    the person can only come back through a link.
     """
-    if not isinstance(raw, str) or not 20 <= len(raw) <= 100:
-        return None
     with transaction.atomic():
-        token = (
-            PortalToken.objects.select_for_update().select_related("membership")
-            .filter(token_hash=token_hash(raw), used_at__isnull=True, expires_at__gt=timezone.now())
-            .first()
-        )
-        if token is None:
+        try:
+            token = access.access_portal_link(raw=raw, lock=True)
+        except access.NotFound:
             return None
         member = Membership.objects.select_for_update().get(pk=token.membership_id)
         if member.ended_at is not None:
@@ -107,3 +105,28 @@ def portal_token_redeem(*, raw: str) -> AbstractBaseUser | None:
             member.user = user
             member.save(update_fields=["user"])
         return member.user
+
+
+def key_read_record(*, key: AppKey, action: str, counts: dict[str, int], everyone: bool) -> None:
+    """Count a read made with ``key`` as a look at each person whose memories it returned.
+
+    ``counts``: subject id -> memories returned. One upsert per person: the row of (key, person,
+    day, action, scope) gains a request and the memories, so the log grows per day, not per request.
+    """
+    if not counts:
+        return
+    now = timezone.now()
+    table = KeyRead._meta.db_table
+    scope = "everyone" if everyone else "person"
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (app_key_id, tenant_id, subject_id, day, action, scope, requests, memories, "
+            "first_at, last_at) VALUES (%s, %s, %s, %s, %s, %s, 1, %s, %s, %s) "
+            "ON CONFLICT (app_key_id, subject_id, day, action, scope) DO UPDATE SET "
+            f"requests = {table}.requests + 1, memories = {table}.memories + EXCLUDED.memories, "
+            "last_at = EXCLUDED.last_at",
+            [
+                (key.pk, key.tenant_id, subject, now.date(), action, scope, n, now, now)
+                for subject, n in sorted(counts.items())
+            ],
+        )

@@ -6,26 +6,26 @@ import secrets
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from memportal import access
 from memportal.memory import selectors, services
 from memportal.memory.errors import InvalidInput, MembershipEnded, MemoryPaused
 from memportal.memory.models import Membership, Tenant
-from memportal.memory.tenancy import access_membership_for_user
 from memportal.memory.validation import clean_id
+from memportal.you.selectors import member_for_request
 
 from . import llm
 from .forms import AGENTS, AppKeyForm, TurnForm
-from .models import AppKey
-from .selectors import appkeys_for_tenant, staff_tenants_for_user
+from .selectors import appkeys_for_tenant
 from .services import appkey_create, appkey_revoke, portal_token_redeem
 
 TENANT_SESSION_KEY = "you_tenant"  # the "your data" pages' tenant switcher (memportal.you.selectors)
@@ -34,12 +34,11 @@ AGENT_IDS = {a for a, _ in AGENTS}
 
 # --- app keys (tenant staff) -------------------------------------------------------------------
 def _staff_tenant(request: HttpRequest, slug: str | None) -> tuple[Tenant, list[Tenant]]:
-    tenants = staff_tenants_for_user(user=request.user)
-    if not tenants:
-        raise Http404("No tenant you manage.")
-    for tenant in tenants:
-        if tenant.slug == slug:
-            return tenant, tenants
+    """The tenant the keys page shows: the one asked for (if the user manages it), else their first."""
+    access.access_staff_area(user=request.user)
+    tenants = list(access.staff_tenants(user=request.user))
+    if slug:
+        return access.access_tenant_for_staff(user=request.user, slug=slug), tenants
     return tenants[0], tenants
 
 
@@ -48,52 +47,75 @@ def _staff_tenant(request: HttpRequest, slug: str | None) -> tuple[Tenant, list[
 @require_http_methods(["GET", "POST"])
 def appkey_list(request: HttpRequest) -> HttpResponse:
     tenant, tenants = _staff_tenant(request, request.GET.get("tenant") or request.POST.get("tenant"))
-    form = AppKeyForm(request.POST or None)
+    form = AppKeyForm(request.POST or None, may_grant_admin=request.user.is_superuser)
     raw_key = None
     if request.method == "POST" and form.is_valid():
         expires = form.cleaned_data["expires_at"]  # aware (USE_TZ), in UTC
-        _, raw_key = appkey_create(
-            tenant=tenant, name=form.cleaned_data["name"], permissions=form.permissions(),
-            created_by=request.user, expires_at=expires,
-        )
-        form = AppKeyForm()
+        try:
+            _, raw_key = appkey_create(
+                tenant=tenant, name=form.cleaned_data["name"], permissions=form.permissions(),
+                created_by=request.user, expires_at=expires,
+            )
+        except access.Forbidden as exc:
+            form.add_error("can_admin", str(exc))
+        else:
+            form = AppKeyForm(may_grant_admin=request.user.is_superuser)
     return render(request, "agents/keys.html", {
         "tenant": tenant, "tenants": tenants, "keys": appkeys_for_tenant(tenant=tenant), "form": form,
         "raw_key": raw_key, "api_host": request.build_absolute_uri("/").rstrip("/"),
-    })
+    }, status=400 if form.errors else 200)
 
 
 @login_required
 @require_POST
 def appkey_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
-    tenants = staff_tenants_for_user(user=request.user)
-    key = get_object_or_404(AppKey, pk=pk, tenant__in=tenants)  # another tenant's key: 404 like a missing one
+    key = access.access_app_key(user=request.user, key_id=pk, write=True)
     appkey_revoke(key=key)
-    messages.success(request, f"Key “{key.name}” revoked: it stops working immediately.")
+    messages.success(request, f"Key “{key.name}” revoked: it stops working immediately, and so do its portal links.")
     return redirect(f"{reverse('agents:keys')}?{urlencode({'tenant': key.tenant.slug})}")
 
 
 # --- portal links ------------------------------------------------------------------------------
-@never_cache
-@require_GET
-def portal_enter(request: HttpRequest, token: str) -> HttpResponse:
-    """Spend a one-time link from an app: sign in exactly its person, then show their data."""
-    user = portal_token_redeem(raw=token)
-    if user is None:
-        response = render(request, "agents/portal_invalid.html", status=410)
-    else:
-        member = Membership.objects.select_related("tenant").filter(user=user, ended_at__isnull=True).first()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        if member is not None:
-            request.session[TENANT_SESSION_KEY] = member.tenant.slug
-        response = redirect("you:list")
+def _no_referrer(response: HttpResponse) -> HttpResponse:
     response["Referrer-Policy"] = "no-referrer"  # the token must not leak to the next page
     return response
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
+def portal_enter(request: HttpRequest, token: str) -> HttpResponse:
+    """A one-time link from an app. GET only shows where it leads (which app, which person) and a
+    Continue button; nothing signs anyone in or out without that POST (CSRF-protected). When
+    someone else is signed in, the page says so and offers to sign out first: a link can never
+    silently switch a browser into another person's account (login CSRF)."""
+    try:
+        link = access.access_portal_link(raw=token)
+    except access.NotFound:
+        return _no_referrer(render(request, "agents/portal_invalid.html", status=410))
+    member = link.membership
+    signed_in = request.user if request.user.is_authenticated else None
+    already_them = signed_in is not None and member.user_id == signed_in.pk
+    if request.method == "GET":
+        return _no_referrer(render(request, "agents/portal_confirm.html", {
+            "app_name": member.tenant.name, "person": member.external_id, "signed_in": signed_in,
+            "already_them": already_them, "token": token,
+        }))
+    if signed_in is not None and not already_them:
+        if request.POST.get("sign_out") != "1":
+            return _no_referrer(redirect("agents:portal_enter", token=token))
+        logout(request)
+    user = portal_token_redeem(raw=token)
+    if user is None:
+        return _no_referrer(render(request, "agents/portal_invalid.html", status=410))
+    if not already_them:
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session[TENANT_SESSION_KEY] = member.tenant.slug
+    return _no_referrer(redirect("you:list"))
+
+
 # --- assistant ---------------------------------------------------------------------------------
-def _member(request: HttpRequest) -> Membership:
-    return access_membership_for_user(user=request.user, tenant_slug=request.session.get(TENANT_SESSION_KEY))
+def _member(request: HttpRequest) -> Membership | None:
+    return member_for_request(request)
 
 
 def _new_run_id() -> str:
@@ -104,6 +126,8 @@ def _new_run_id() -> str:
 @require_GET
 def assistant(request: HttpRequest) -> HttpResponse:
     member = _member(request)
+    if member is None:
+        return redirect("you:welcome")
     agent = request.GET.get("agent") if request.GET.get("agent") in AGENT_IDS else AGENTS[0][0]
     try:
         run_id = clean_id(request.GET["run"], field="run") if request.GET.get("run") else None
@@ -130,6 +154,8 @@ def _offline_reply(recalled: list[Any]) -> str:
 @require_POST
 def assistant_turn(request: HttpRequest) -> HttpResponse:
     member = _member(request)
+    if member is None:
+        return redirect("you:welcome")
     form = TurnForm(request.POST)
     if not form.is_valid():
         return render(request, "agents/_turn.html", {"errors": form.errors}, status=400)

@@ -110,7 +110,8 @@ def memory_bulk_load(
             when,
         )
         memory_rows.append((memory_id, item.vector, payload))
-        event_rows.append((memory_id, "ADD", None, text, None, item.role, False, when, when, now))
+        event_rows.append((memory_id, "ADD", None, text, None, item.role, False, when, when, now,
+                           member.tenant.slug, member.subject_id, item.agent_id, item.run_id))
     with transaction.atomic():
         _copy(memory_rows, event_rows)
     return [row[0] for row in memory_rows]
@@ -170,7 +171,8 @@ def memories_write(
         payload["text_lemmatized"] = lemmatize_for_bm25(memory.text)
         memory_id = str(uuid.uuid4())
         memory_rows.append((memory_id, memory.vector, payload))
-        event_rows.append((memory_id, "ADD", None, memory.text, memory.actor_id, memory.role, False, when, when, now))
+        event_rows.append((memory_id, "ADD", None, memory.text, memory.actor_id, memory.role, False, when, when, now,
+                           member.tenant.slug, member.subject_id, agent_id, run_id))
     _copy(memory_rows, event_rows)
     return [MemoryRecord.from_row(memory_id, payload) for memory_id, _, payload in memory_rows]
 
@@ -216,7 +218,7 @@ def _copy(
             copy.write(_binary_rows(memory_rows))
         with cur.copy(
             f"COPY {events_table} (memory_id, event, old_memory, new_memory, actor_id, role, is_deleted, "
-            "created_at, updated_at, recorded_at) FROM STDIN"
+            "created_at, updated_at, recorded_at, app_id, subject_id, agent_id, run_id) FROM STDIN"
         ) as copy:
             for row in event_rows:
                 copy.write_row(row)

@@ -41,6 +41,7 @@ import memportal.memory  # noqa: F401  (sets MEM0_TELEMETRY / MEM0_DIR before me
 
 from .embedding import shared_encoder
 from .models import MemoryEvent, MemoryMessage
+from .records import TABLE
 
 ONNX_PROVIDER = "memportal_onnx"
 OFFLINE_LLM_PROVIDER = "memportal_offline"
@@ -157,6 +158,44 @@ def _subject_from_scope(session_scope: str) -> str | None:
     return None
 
 
+class _HistoryScope(threading.local):
+    """The scope (app_id, subject_id, agent_id, run_id) of the mem0 call running on this thread.
+
+    mem0 writes history with a bare memory id, sometimes after the memory row is gone (its
+    DELETE event). The service states the scope around every mem0 call (``history_scope``), so
+    each history row carries it and erasure can find and count it by scope.
+    """
+
+    value: tuple[str | None, str | None, str | None, str | None] | None = None
+
+
+_history_scope = _HistoryScope()
+
+
+@contextmanager
+def history_scope(*, app_id: str, subject_id: str, agent_id: str | None = None, run_id: str | None = None):
+    previous = _history_scope.value
+    _history_scope.value = (app_id, subject_id, agent_id, run_id)
+    try:
+        yield
+    finally:
+        _history_scope.value = previous
+
+
+def _scope_fields(memory_id: Any) -> dict[str, Any]:
+    scope = _history_scope.value
+    if scope is None:
+        # Outside a service call (mem0 used directly by a test or a shell): read the memory's own payload.
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT payload->>'app_id', payload->>'user_id', payload->>'agent_id', payload->>'run_id' "
+                f"FROM {TABLE} WHERE id = %s",
+                [str(memory_id)],
+            )
+            scope = cur.fetchone() or (None, None, None, None)
+    return dict(zip(("app_id", "subject_id", "agent_id", "run_id"), scope, strict=True))
+
+
 class DjangoHistoryStore:
     """Drop-in for mem0's ``SQLiteManager``: history and raw messages in PostgreSQL."""
 
@@ -165,7 +204,7 @@ class DjangoHistoryStore:
         MemoryEvent.objects.create(
             memory_id=memory_id, old_memory=old_memory, new_memory=new_memory, event=event,
             created_at=created_at, updated_at=updated_at, is_deleted=bool(is_deleted),
-            actor_id=actor_id, role=role,
+            actor_id=actor_id, role=role, **_scope_fields(memory_id),
         )
 
     def batch_add_history(self, records: list[dict[str, Any]]) -> None:
@@ -174,6 +213,7 @@ class DjangoHistoryStore:
                 memory_id=r["memory_id"], old_memory=r.get("old_memory"), new_memory=r.get("new_memory"),
                 event=r["event"], created_at=r.get("created_at"), updated_at=r.get("updated_at"),
                 is_deleted=bool(r.get("is_deleted", 0)), actor_id=r.get("actor_id"), role=r.get("role"),
+                **_scope_fields(r["memory_id"]),
             )
             for r in records
         )

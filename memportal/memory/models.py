@@ -55,11 +55,20 @@ class Membership(models.Model):
         max_length=128, null=True, blank=True,
         help_text="The tenant app's own id for this person (the user_id its app server sends).",
     )
+    external_id_hash = models.CharField(
+        max_length=64, blank=True, default="", db_index=True,
+        help_text="After erasure: a keyed hash of the erased external_id (never the id itself), so the "
+                  "app's next use of it is recognised as the same, erased person.",
+    )
     subject_id = models.CharField(max_length=40, unique=True, default=new_subject_id, editable=False)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     memory_paused = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    ended_reason = models.CharField(
+        max_length=20, blank=True, default="",
+        help_text="Why the membership ended: 'account' (the person deleted it) or 'offboarded' (tenant erased).",
+    )
 
     class Meta:
         constraints = [
@@ -89,6 +98,12 @@ class MemoryEvent(models.Model):
     """
 
     memory_id = models.UUIDField(db_index=True)
+    # The memory's scope, written with the row so history can be erased and counted by scope
+    # even after the memory itself is gone (erasure.registry counts it independently).
+    app_id = models.CharField(max_length=63, null=True)
+    subject_id = models.CharField(max_length=40, null=True)
+    agent_id = models.CharField(max_length=128, null=True)
+    run_id = models.CharField(max_length=128, null=True)
     event = models.CharField(max_length=10)
     old_memory = models.TextField(null=True)
     new_memory = models.TextField(null=True)
@@ -101,6 +116,7 @@ class MemoryEvent(models.Model):
 
     class Meta:
         ordering = ["recorded_at", "id"]
+        indexes = [models.Index(fields=["app_id", "subject_id"], name="memoryevent_scope")]
 
     def __str__(self) -> str:
         return f"{self.event} {self.memory_id}"
@@ -142,6 +158,7 @@ class ErasureReceipt(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     agent_id = models.CharField(max_length=128, blank=True, default="")
     run_id = models.CharField(max_length=128, blank=True, default="")
+    memory_id = models.UUIDField(null=True, blank=True, help_text="The erased memory (kind 'memory').")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -152,6 +169,10 @@ class ErasureReceipt(models.Model):
     remaining_after = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField()
+    verified_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When every store was counted again, after commit, on a fresh database connection.",
+    )
 
     class Meta:
         ordering = ["-finished_at"]
@@ -161,4 +182,22 @@ class ErasureReceipt(models.Model):
 
     @property
     def verified(self) -> bool:
-        return self.remaining_after == 0
+        """True only after the independent recount found nothing left in any store."""
+        return self.verified_at is not None and self.remaining_after == 0
+
+
+class ErasureReceiptLine(models.Model):
+    """One store of the erasure registry on a receipt: what was erased there, what a recount found."""
+
+    receipt = models.ForeignKey(ErasureReceipt, on_delete=models.CASCADE, related_name="lines")
+    store = models.CharField(max_length=40)
+    label = models.CharField(max_length=120)
+    erased = models.PositiveIntegerField(default=0)
+    remaining = models.PositiveIntegerField(null=True, blank=True, help_text="None until verified.")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["receipt", "store"], name="one_line_per_store")]
+
+    def __str__(self) -> str:
+        return f"{self.store}: {self.erased} erased, {self.remaining} remaining"

@@ -94,6 +94,20 @@ def memory_get(*, member: Membership, memory_id: Any) -> MemoryRecord:
     return _rows.records(rows)[0]
 
 
+def memory_lock(*, member: Membership, memory_id: Any) -> MemoryRecord:
+    """``memory_get`` that also locks the row (FOR UPDATE) until the caller's transaction ends.
+
+    Every write that touches one memory (correct, delete) calls this first: under the lock the
+    scope is checked again, so a write can never land on a memory an erasure already took.
+    """
+    memory_uuid = _uuid_or_404(memory_id)
+    where, params = _scope_sql(member)
+    rows = _fetch(f"SELECT id, payload FROM {TABLE} WHERE id = %s AND {where} FOR UPDATE", [memory_uuid, *params])
+    if not rows:
+        raise MemoryNotFound()
+    return _rows.records(rows)[0]
+
+
 def memory_get_many(*, member: Membership, memory_ids: list[str]) -> list[MemoryRecord]:
     if not memory_ids:
         return []

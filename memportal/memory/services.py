@@ -15,13 +15,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
+from memportal import erasure
+
 from . import selectors
 from .bulk import NewMemory, memories_write
 from .errors import InvalidInput, MembershipEnded, MemoryPaused
-from .mem0_backend import embed_for_add, embeddings_prefetched, get_memory, llm_configured
-from .models import ErasureReceipt, Membership, MemoryEvent, MemoryMessage, Tenant
-from .records import ENTITY_TABLE, TABLE, MemoryRecord
-from .signals import memories_erased
+from .mem0_backend import embed_for_add, embeddings_prefetched, get_memory, history_scope, llm_configured
+from .models import ErasureReceipt, Membership, Tenant
+from .records import TABLE, MemoryRecord
 from .validation import clean_messages, clean_metadata, clean_optional_id, clean_text
 
 
@@ -160,7 +161,9 @@ def _memory_add_via_mem0(
     texts = [] if infer else [m["content"] for m in cleaned if m["role"] != "system"]
     with transaction.atomic():
         _require_writable(member)
-        with embeddings_prefetched(memory, texts):
+        with embeddings_prefetched(memory, texts), history_scope(
+            app_id=member.tenant.slug, subject_id=member.subject_id, agent_id=agent, run_id=run
+        ):
             result = memory.add(cleaned, user_id=member.subject_id, agent_id=agent, run_id=run, metadata=meta,
                                 infer=infer)
         ids = [item["id"] for item in result.get("results", []) if item.get("event", "ADD") != "DELETE"]
@@ -178,86 +181,59 @@ def _shift_index(field_name: str, offset: int) -> str:
 
 
 def memory_update(*, member: Membership, memory_id: Any, text: Any) -> MemoryRecord:
-    """Correct a memory's text; it is re-embedded and the change recorded in its history."""
+    """Correct a memory's text; it is re-embedded and the change recorded in its history.
+
+    The memory's row is locked (FOR UPDATE) and its scope checked again under the lock: an
+    erasure that deleted it first makes this a MemoryNotFound, and an erasure that comes later
+    waits for this correction and then erases its history row too. (mem0 writes the history
+    row even when its UPDATE matched nothing, so the lock, not mem0, keeps them ordered.)
+    """
     new_text = clean_text(text)
     with transaction.atomic():
-        record = selectors.memory_get(member=member, memory_id=memory_id)
+        record = selectors.memory_lock(member=member, memory_id=memory_id)
         if new_text != record.text:
-            get_memory().update(record.id, text=new_text)
+            with history_scope(app_id=member.tenant.slug, subject_id=member.subject_id,
+                               agent_id=record.agent_id, run_id=record.run_id):
+                get_memory().update(record.id, text=new_text)
         return selectors.memory_get(member=member, memory_id=record.id)
 
 
-@dataclass(frozen=True)
-class _Erased:
-    memories: int
-    history: int
-    messages: int
+def _scope(member: Membership, **narrow: Any) -> erasure.Scope:
+    return erasure.Scope(tenant_id=member.tenant_id, app_id=member.tenant.slug, subject_ids=(member.subject_id,),
+                         **narrow)
 
 
-def _purge_history(memory_ids: list[str]) -> int:
-    erased = 0
-    for start in range(0, len(memory_ids), 5000):
-        erased += MemoryEvent.objects.filter(memory_id__in=memory_ids[start : start + 5000]).delete()[0]
-    return erased
-
-
-def _purge_messages(subject_ids: list[str], agent_id: str | None, run_id: str | None) -> int:
-    rows = MemoryMessage.objects.filter(subject_id__in=subject_ids)
-    if agent_id is None and run_id is None:
-        return rows.delete()[0]
-    wanted = {f"agent_id={agent_id}"} if agent_id else set()
-    if run_id:
-        wanted.add(f"run_id={run_id}")
-    scopes = {s for s in rows.values_list("session_scope", flat=True).distinct() if wanted <= set(s.split("&"))}
-    return rows.filter(session_scope__in=scopes).delete()[0] if scopes else 0
-
-
-def _purge_entities(where: str, params: list[Any]) -> None:
-    """mem0's entity side-table (only filled when spaCy is installed) also holds text."""
-    with connection.cursor() as cur:
-        cur.execute("SELECT to_regclass(%s)", [ENTITY_TABLE])
-        if cur.fetchone()[0] is not None:
-            cur.execute(f"DELETE FROM {ENTITY_TABLE} WHERE {where}", params)
-
-
-def _erase_where(where: str, params: list[Any]) -> list[str]:
-    with connection.cursor() as cur:
-        cur.execute(f"DELETE FROM {TABLE} WHERE {where} RETURNING id", params)
-        return [str(r[0]) for r in cur.fetchall()]
-
-
-def _count_where(where: str, params: list[Any]) -> int:
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT count(*) FROM {TABLE} WHERE {where}", params)
-        return cur.fetchone()[0]
-
-
-def _receipt(**fields: Any) -> ErasureReceipt:
-    receipt = ErasureReceipt.objects.create(finished_at=timezone.now(), **fields)
-    member = fields.get("membership")
-    # Exports and other copies are removed once the erasure has committed.
-    transaction.on_commit(lambda: memories_erased.send(
-        sender=ErasureReceipt, tenant=fields["tenant"], subject_id=member.subject_id if member else None
-    ))
+def _erase_with_receipt(
+    *, scope: erasure.Scope, tenant: Tenant, member: Membership | None, kind: str,
+    requested_by: AbstractBaseUser | None, via: str,
+) -> ErasureReceipt:
+    """Erase ``scope`` from every store of the registry and write the receipt, in the caller's
+    transaction; the independent recount runs after commit (erasure.verify_after_commit)."""
+    erased = erasure.erase(scope=scope)
+    receipt = ErasureReceipt.objects.create(
+        tenant=tenant, membership=member, kind=kind, agent_id=scope.agent_id or "", run_id=scope.run_id or "",
+        memory_id=scope.memory_id, requested_by=_user(requested_by), requested_via=via,
+        memories_erased=erased.get("vectors", 0), history_rows_erased=erased.get("history", 0),
+        message_rows_erased=erased.get("messages", 0), started_at=scope.started_at, finished_at=timezone.now(),
+    )
+    erasure.receipt_lines_write(receipt=receipt, erased=erased)
+    erasure.verify_after_commit(receipt_id=receipt.pk, scope=scope)
     return receipt
 
 
 def memory_delete(
     *, member: Membership, memory_id: Any, requested_by: AbstractBaseUser | None = None, via: str = "you"
 ) -> ErasureReceipt:
-    """Erase one memory: its vector, its history and any copy of its text."""
-    started = timezone.now()
+    """Erase one memory: its vector, its history and any copy of its text.
+
+    The row is locked first, so of two simultaneous deletes one erases and the other finds
+    nothing (MemoryNotFound, a 404), and a correction in flight finishes before it is erased.
+    """
     with transaction.atomic():
-        record = selectors.memory_get(member=member, memory_id=memory_id)
-        get_memory().delete(record.id)
-        history = _purge_history([record.id])
-        remaining = _count_where("id = %s", [record.id])
-        return _receipt(
-            tenant=member.tenant, membership=member, kind=ErasureReceipt.Kind.MEMORY,
-            agent_id=record.agent_id or "", run_id=record.run_id or "", requested_by=_user(requested_by),
-            requested_via=via, memories_erased=1, history_rows_erased=history, remaining_after=remaining,
-            started_at=started,
-        )
+        record = selectors.memory_lock(member=member, memory_id=memory_id)
+        scope = _scope(member, agent_id=record.agent_id, run_id=record.run_id, memory_id=record.id)
+        return _erase_with_receipt(scope=scope, tenant=member.tenant, member=member, kind=ErasureReceipt.Kind.MEMORY,
+                                   requested_by=requested_by, via=via)
 
 
 def memory_delete_all(
@@ -268,40 +244,41 @@ def memory_delete_all(
     requested_by: AbstractBaseUser | None = None,
     via: str = "you",
     kind: str | None = None,
+    ends_membership: bool = False,
+    account: AbstractBaseUser | None = None,
 ) -> ErasureReceipt:
-    """Erase all the person's memories, or one agent's, or one session's, with a verified receipt."""
+    """Erase all the person's memories, or one agent's, or one session's, with a verified receipt.
+
+    ``ends_membership``: the person leaves this tenant (their identifiers go too); ``account``:
+    the Django account being deleted (its open sessions and cache entries go too).
+    """
     agent = clean_optional_id(agent_id, field="agent_id")
     run = clean_optional_id(run_id, field="run_id")
     if kind is None:
         kind = ErasureReceipt.Kind.RUN if run else ErasureReceipt.Kind.AGENT if agent else ErasureReceipt.Kind.ALL
-    where, params = selectors._scope_sql(member, agent_id=agent, run_id=run)
-    started = timezone.now()
+    scope = _scope(
+        member, agent_id=agent, run_id=run, ends_membership=ends_membership,
+        user_ids=(account.pk,) if account is not None else (),
+        emails=(account.email,) if account is not None and account.email else (),
+    )
     with transaction.atomic():
-        ids = _erase_where(where, params)
-        history = _purge_history(ids)
-        messages = _purge_messages([member.subject_id], agent, run)
-        entity_where = "payload->>'user_id' = %s"
-        _purge_entities(entity_where, [member.subject_id])
-        return _receipt(
-            tenant=member.tenant, membership=member, kind=kind, agent_id=agent or "", run_id=run or "",
-            requested_by=_user(requested_by), requested_via=via, memories_erased=len(ids),
-            history_rows_erased=history, message_rows_erased=messages,
-            remaining_after=_count_where(where, params), started_at=started,
-        )
+        return _erase_with_receipt(scope=scope, tenant=member.tenant, member=member, kind=kind,
+                                   requested_by=requested_by, via=via)
 
 
 def membership_end(*, member: Membership, requested_by: AbstractBaseUser | None = None,
-                   via: str = "you") -> ErasureReceipt:
+                   via: str = "you", account: AbstractBaseUser | None = None) -> ErasureReceipt:
     """Erase everything the person has in this tenant, then close the membership for good.
 
-    Its subject id is never reused: a later membership for the same person gets a new one.
+    Its subject id is never reused: a later membership for the same person gets a new one. The
+    app's own id for the person is replaced by a keyed hash (erasure.ExternalIds).
     """
     with transaction.atomic():
         # Lock first: writes in flight finish (and are erased below); later ones see it ended.
         Membership.objects.select_for_update().filter(pk=member.pk).exists()
         receipt = memory_delete_all(member=member, requested_by=requested_by, via=via,
-                                    kind=ErasureReceipt.Kind.ACCOUNT)
-        Membership.objects.filter(pk=member.pk).update(ended_at=timezone.now())
+                                    kind=ErasureReceipt.Kind.ACCOUNT, ends_membership=True, account=account)
+        Membership.objects.filter(pk=member.pk).update(ended_at=timezone.now(), ended_reason="account")
         return receipt
 
 
@@ -312,27 +289,39 @@ def memory_pause_set(*, member: Membership, paused: bool) -> Membership:
 
 
 # --- tenant-wide (admin offboarding) -----------------------------------------------------------
+@dataclass(frozen=True)
+class _Erased:
+    memories: int
+    history: int
+    messages: int
+
+
+def tenant_scope(*, tenant: Tenant, ends_membership: bool = True) -> erasure.Scope:
+    return erasure.Scope(tenant_id=tenant.pk, app_id=tenant.slug, subject_ids=None, ends_membership=ends_membership)
+
+
 def tenant_memory_count(*, tenant: Tenant) -> int:
-    return _count_where("payload->>'app_id' = %s", [tenant.slug])
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM {TABLE} WHERE payload->>'app_id' = %s", [tenant.slug])
+        return cur.fetchone()[0]
 
 
 def tenant_erase_batch(*, tenant: Tenant, batch_size: int = 5000) -> _Erased:
-    """Erase up to ``batch_size`` of the tenant's memories in one transaction. 0 means done.
+    """Erase up to ``batch_size`` of the tenant's memories (and their history) in one transaction.
+    0 memories means the vectors are done; ``tenant_erase_rest`` then sweeps every other store.
 
     Idempotent and resumable: each batch commits on its own, so a job killed half-way simply
     continues with what is left.
     """
     with transaction.atomic():
-        ids = _erase_where(
-            f"id IN (SELECT id FROM {TABLE} WHERE payload->>'app_id' = %s LIMIT %s)", [tenant.slug, batch_size]
-        )
-        history = _purge_history(ids)
-        messages = 0
-        if not ids:
-            subjects = list(Membership.objects.filter(tenant=tenant).values_list("subject_id", flat=True))
-            messages = _purge_messages(subjects, None, None)
-            _purge_entities("payload->>'user_id' = ANY(%s)", [subjects])
-        return _Erased(len(ids), history, messages)
+        memories, history = erasure.erase_vectors_batch(scope=tenant_scope(tenant=tenant), limit=batch_size)
+        return _Erased(memories, history, 0)
+
+
+def tenant_erase_rest(*, tenant: Tenant, ends_membership: bool) -> dict[str, int]:
+    """After the batches: every other store of the registry for the whole tenant (idempotent)."""
+    with transaction.atomic():
+        return erasure.erase(scope=tenant_scope(tenant=tenant, ends_membership=ends_membership))
 
 
 def _user(user: AbstractBaseUser | None) -> AbstractBaseUser | None:

@@ -78,7 +78,10 @@ def _tenant_sql(tenant: Tenant, flt: AuditFilter | None = None) -> tuple[str, li
     if flt.date_from:
         where.append("(payload->>'created_at')::timestamptz >= %s")
         params.append(datetime.combine(flt.date_from, time.min).isoformat() + "+00:00")
-    if flt.date_to:
+    # The last day Python can represent (9999-12-31) has no "day after" (OverflowError, a 500):
+    # as an upper bound it can only mean "no upper bound": mem0 writes created_at from Python, so
+    # none lies beyond it.
+    if flt.date_to and flt.date_to < date.max:
         where.append("(payload->>'created_at')::timestamptz < %s")
         params.append(datetime.combine(flt.date_to + timedelta(days=1), time.min).isoformat() + "+00:00")
     return " AND ".join(where), params

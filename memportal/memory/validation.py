@@ -7,7 +7,9 @@ and dicts as operators; none of those may come from input. Ids match a strict pa
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +24,81 @@ RESERVED_METADATA_KEYS = frozenset({
     "updated_at", "text_lemmatized", "expiration_date", "attributed_to", "memory_type", "id",
 })
 MAX_METADATA_BYTES = 4096
+#: Deepest JSON nesting accepted anywhere (API bodies, metadata). Real requests need about 12
+#: (body, filters nested 4 levels, an "in" list); deeper only serves to exhaust a recursive parser.
+MAX_JSON_DEPTH = 32
+
+# A UTF-16 surrogate on its own is a valid Python str character (JSON's "\ud800" escape decodes
+# to one) but not text: UTF-8 cannot encode it, so psycopg fails mid-query with a 500.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+UNPAIRED_SURROGATE = "contains an unpaired surrogate (a lone \\ud800-\\udfff escape), which is not text"
+NOT_FINITE = "is not a finite number (NaN and Infinity cannot be stored)"
+
+
+def has_surrogate(text: str) -> bool:
+    return _SURROGATE.search(text) is not None
+
+
+def _reject_surrogates(text: str, *, field: str) -> None:
+    if has_surrogate(text):
+        raise InvalidInput(field, UNPAIRED_SURROGATE)
+
+
+def json_path(parent: str, key: Any) -> str:
+    """``metadata`` + ``mood`` -> ``metadata.mood``; the root has the empty path."""
+    return f"{parent}.{key}" if parent else str(key)
+
+
+def json_nodes(value: Any, *, field: str = "") -> Iterator[tuple[str, Any, int]]:
+    """(path, node, depth) for ``value`` and everything inside it, parents first, in document order.
+
+    Iterative on purpose: a nesting deep enough to exhaust Python's stack (RecursionError, a 500)
+    is walked like any other, and a consumer that stops at the first problem never expands below it.
+    """
+    stack: list[tuple[str, Any, int]] = [(field, value, 0)]
+    while stack:
+        path, node, depth = stack.pop()
+        yield path, node, depth
+        if isinstance(node, dict):
+            stack.extend(reversed([(json_path(path, k), v, depth + 1) for k, v in node.items()]))
+        elif isinstance(node, list | tuple):
+            stack.extend(reversed([(f"{path}[{i}]", v, depth + 1) for i, v in enumerate(node)]))
+
+
+def json_node_problem(node: Any, *, depth: int, max_depth: int = MAX_JSON_DEPTH) -> str | None:
+    """Why one node of a JSON value cannot be stored (None when it can); ``depth`` 0 is the root."""
+    if isinstance(node, str):
+        return UNPAIRED_SURROGATE if has_surrogate(node) else None
+    if isinstance(node, float):
+        return None if math.isfinite(node) else NOT_FINITE
+    if isinstance(node, dict | list | tuple):
+        if depth >= max_depth:
+            return f"is nested too deeply (more than {max_depth} levels)"
+        if isinstance(node, dict) and any(isinstance(k, str) and has_surrogate(k) for k in node):
+            return f"has a key that {UNPAIRED_SURROGATE}"
+    return None
+
+
+def json_problem(value: Any, *, field: str, max_depth: int = MAX_JSON_DEPTH) -> tuple[str, str] | None:
+    """(path, message) of the first node of ``value`` that cannot be stored, else None."""
+    for path, node, depth in json_nodes(value, field=field):
+        message = json_node_problem(node, depth=depth, max_depth=max_depth)
+        if message is not None:
+            return path, message
+    return None
+
+
+def single_param(params: Any, name: str) -> str | None:
+    """The one value of ``name`` in a QueryDict (None when absent); given twice is InvalidInput.
+
+    ``QueryDict.get`` silently takes the last value, so ``?agent=a&agent=b`` could show or confirm
+    one scope and act on another. Plain dicts (one value per key by construction) work too.
+    """
+    getlist = getattr(params, "getlist", None)
+    values = getlist(name) if getlist is not None else ([params[name]] if name in params else [])
+    if len(values) > 1:
+        raise InvalidInput(name, "given more than once")
+    return values[0] if values else None
 
 
 def clean_id(value: Any, *, field: str) -> str:
@@ -31,6 +108,7 @@ def clean_id(value: Any, *, field: str) -> str:
     text = str(value)
     if text.strip() == "":
         raise InvalidInput(field, "must not be empty")
+    _reject_surrogates(text, field=field)  # a clearer answer than the pattern's
     if text == "*" or "*" in text:
         raise InvalidInput(field, "'*' is not allowed here: it would match everyone")
     if not ID_PATTERN.fullmatch(text):
@@ -61,6 +139,7 @@ def clean_text(value: Any, *, field: str = "text") -> str:
         raise InvalidInput(field, f"is {len(text)} characters; the limit is {limit}")
     if "\x00" in text:
         raise InvalidInput(field, "must not contain NUL characters")
+    _reject_surrogates(text, field=field)
     return text
 
 
@@ -107,6 +186,11 @@ def clean_metadata(value: Any) -> dict[str, Any]:
             raise InvalidInput("metadata", "keys must be non-empty strings")
         if key in RESERVED_METADATA_KEYS:
             raise InvalidInput(f"metadata.{key}", "is reserved: scope comes from the caller's identity")
+    # Before json.dumps: it recurses (RecursionError on deep nesting) and writes NaN, which jsonb
+    # refuses; surrogates survive its ASCII escaping and then fail in psycopg.
+    problem = json_problem(value, field="metadata")
+    if problem is not None:
+        raise InvalidInput(*problem)
     try:
         encoded = json.dumps(value)
     except (TypeError, ValueError) as exc:

@@ -27,11 +27,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from memportal import erasure
 from memportal.memory import services as memory_services
 from memportal.memory import tenant_selectors
 from memportal.memory.models import ErasureReceipt, Membership, MemoryMessage, Tenant
-from memportal.staff.models import ExportJob
-from memportal.staff.services import export_dir, export_files_erase
+from memportal.staff.services import export_dir
 
 from .models import OffboardingJob
 
@@ -54,11 +54,13 @@ class DryRun:
 
 
 def _history_count(tenant: Tenant) -> int:
+    """History rows written in the tenant (each row carries its scope), whether or not their memory
+    still exists: the rows of a deleted memory hold its text just the same."""
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT count(*) FROM memory_memoryevent e WHERE e.memory_id IN "
-            "(SELECT id FROM memportal_memories WHERE payload->>'app_id' = %s)",
-            [tenant.slug],
+            "SELECT count(*) FROM memory_memoryevent WHERE app_id = %s OR subject_id IN "
+            "(SELECT subject_id FROM memory_membership WHERE tenant_id = %s)",
+            [tenant.slug, tenant.pk],
         )
         return cur.fetchone()[0]
 
@@ -143,30 +145,14 @@ def _save(job: OffboardingJob, *fields: str) -> None:
     job.save(update_fields=[*fields, "heartbeat_at"])
 
 
-def offboarding_verify(*, tenant: Tenant) -> dict[str, int]:
-    """Fresh counts of everything that could still hold the tenant's memory text. All must be 0."""
-    subjects = _subjects(tenant)
-    folder = export_dir()
-    return {
-        "memories": tenant_selectors.tenant_memory_count(tenant=tenant),
-        "history_rows": _history_count(tenant),
-        "message_rows": MemoryMessage.objects.filter(subject_id__in=subjects).count(),
-        "memories_of_its_people_any_app_id": _subject_memory_count(subjects),
-        "export_jobs": ExportJob.objects.filter(tenant=tenant).count(),
-        "export_files": len(list(folder.glob(f"{tenant.slug}.*"))) if folder.exists() else 0,
-    }
+def offboarding_verify(*, tenant: Tenant, ends_membership: bool = True) -> dict[str, int]:
+    """Every store of the erasure registry counted again for the whole tenant, on a fresh
+    connection (not the one that erased). All must be 0."""
+    return erasure.count(scope=memory_services.tenant_scope(tenant=tenant, ends_membership=ends_membership))
 
 
-#: Shown on the receipt next to the counts, so a reader can re-run them.
-VERIFICATION_SQL = (
-    "SELECT count(*) FROM memportal_memories WHERE payload->>'app_id' = %(app_id)s"
-)
-
-
-def _subject_memory_count(subjects: list[str]) -> int:
-    with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM memportal_memories WHERE payload->>'user_id' = ANY(%s)", [subjects])
-        return cur.fetchone()[0]
+def _add_counts(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    return {k: a.get(k, 0) + b.get(k, 0) for k in {*a, *b}}
 
 
 def offboarding_process(
@@ -204,12 +190,19 @@ def offboarding_process(
                 time.sleep(pause_seconds)  # throttle: leave the database to the site's requests
         else:
             return job  # stopped on purpose: still 'running', resumable by the next claim
-        job.export_files_erased += export_files_erase(tenant=tenant)
-        if job.memberships_action == OffboardingJob.Memberships.END:
-            job.memberships_ended += Membership.objects.filter(tenant=tenant, ended_at__isnull=True).update(
-                ended_at=timezone.now()
-            )
-        _save(job, "export_files_erased", "memberships_ended")
+        ending = job.memberships_action == OffboardingJob.Memberships.END
+        with transaction.atomic():
+            rest = memory_services.tenant_erase_rest(tenant=tenant, ends_membership=ending)
+            job.history_rows_erased += rest.get("history", 0)
+            job.message_rows_erased += rest.get("messages", 0)
+            job.export_files_erased += rest.get("export_files", 0)
+            job.verification = {**job.verification, "erased": _add_counts(job.verification.get("erased", {}), rest)}
+            if ending:
+                job.memberships_ended += Membership.objects.filter(tenant=tenant, ended_at__isnull=True).update(
+                    ended_at=timezone.now(), ended_reason="offboarded"
+                )
+            _save(job, "history_rows_erased", "message_rows_erased", "export_files_erased", "memberships_ended",
+                  "verification")
         return _finish(job)
     except Exception as exc:
         # The error type only: messages from the database may quote row contents.
@@ -222,21 +215,31 @@ def offboarding_process(
 
 def _finish(job: OffboardingJob) -> OffboardingJob:
     tenant = job.tenant
-    checks = offboarding_verify(tenant=tenant)
+    checks = offboarding_verify(tenant=tenant, ends_membership=job.memberships_action == OffboardingJob.Memberships.END)
     now = timezone.now()
+    erased = {**job.verification.get("erased", {}), "vectors": job.memories_erased,
+              "history": job.history_rows_erased}
     with transaction.atomic():
-        receipt = job.erasure_receipt or ErasureReceipt.objects.create(
-            tenant=tenant, kind=ErasureReceipt.Kind.TENANT, requested_by=job.requested_by,
-            requested_via=job.via, memories_erased=job.memories_erased,
-            history_rows_erased=job.history_rows_erased, message_rows_erased=job.message_rows_erased,
-            remaining_after=sum(checks.values()), started_at=job.started_at or now, finished_at=now,
-        )
+        receipt = job.erasure_receipt
+        if receipt is None:
+            receipt = ErasureReceipt.objects.create(
+                tenant=tenant, kind=ErasureReceipt.Kind.TENANT, requested_by=job.requested_by,
+                requested_via=job.via, memories_erased=job.memories_erased,
+                history_rows_erased=job.history_rows_erased, message_rows_erased=job.message_rows_erased,
+                started_at=job.started_at or now, finished_at=now,
+            )
+            erasure.receipt_lines_write(receipt=receipt, erased={k: erased.get(k, 0) for k in checks})
+        for line in receipt.lines.all():
+            line.remaining = checks.get(line.store, 0)
+            line.save(update_fields=["remaining"])
+        receipt.remaining_after = sum(checks.values())
+        receipt.verified_at = now
+        receipt.save(update_fields=["remaining_after", "verified_at"])
         job.erasure_receipt = receipt
-        job.memories_after = checks["memories"]
-        job.verification = {
-            "query": VERIFICATION_SQL, "checks": checks, "total": sum(checks.values()), "at": now.isoformat()
-        }
+        job.memories_after = checks["vectors"]
         ok = sum(checks.values()) == 0
+        job.verification = {**job.verification, "checks": checks, "total": sum(checks.values()), "at": now.isoformat(),
+                            "method": "erasure registry recount on a fresh database connection"}
         job.state = OffboardingJob.State.DONE if ok else OffboardingJob.State.FAILED
         job.error = "" if ok else "verification found rows left"
         job.finished_at = now

@@ -15,13 +15,13 @@ from allauth.account.decorators import reauthentication_required
 from allauth.core.exceptions import ReauthenticationRequired
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from memportal import access
 from memportal.memory.models import Tenant
 
 from . import services
@@ -31,25 +31,18 @@ from .models import OffboardingJob
 def superuser_required(view):
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_superuser:
-            raise PermissionDenied("Only superusers can offboard a tenant.")
+        access.access_superuser(user=request.user)
         return view(request, *args, **kwargs)
 
     return login_required(wrapper)
 
 
-def access_tenant(slug: object) -> Tenant:
-    tenant = Tenant.objects.filter(slug=slug).first() if isinstance(slug, str) else None
-    if tenant is None:
-        raise Http404()
-    return tenant
+def access_tenant(request: HttpRequest, slug: object) -> Tenant:
+    return access.access_tenant_for_offboarding(user=request.user, slug=slug)
 
 
-def access_job(job_id: object) -> OffboardingJob:
-    job = OffboardingJob.objects.select_related("tenant", "requested_by").filter(pk=job_id).first()
-    if job is None:
-        raise Http404()
-    return job
+def access_job(request: HttpRequest, job_id: object) -> OffboardingJob:
+    return access.access_offboarding_job(user=request.user, job_id=job_id)
 
 
 class ConfirmForm(forms.Form):
@@ -99,7 +92,7 @@ def _reauthentication_missing(request: HttpRequest) -> bool:
 @require_GET
 def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The dry run; no password needed to look."""
-    return render(request, "offboarding/tenant.html", _page_context(access_tenant(slug)))
+    return render(request, "offboarding/tenant.html", _page_context(access_tenant(request, slug)))
 
 
 def _confirm_page(request: HttpRequest, tenant: Tenant, form: ConfirmForm, status: int = 200) -> HttpResponse:
@@ -111,7 +104,7 @@ def _confirm_page(request: HttpRequest, tenant: Tenant, form: ConfirmForm, statu
 @reauthentication_required
 def job_confirm(request: HttpRequest, slug: str) -> HttpResponse:
     """The typed confirmation, shown only after a recent password; allauth returns here after it."""
-    tenant = access_tenant(slug)
+    tenant = access_tenant(request, slug)
     return _confirm_page(request, tenant, ConfirmForm(tenant=tenant))
 
 
@@ -119,7 +112,7 @@ def job_confirm(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def job_start(request: HttpRequest, slug: str) -> HttpResponse:
     """The typed app_id guards against the wrong tenant; the password must still be recent."""
-    tenant = access_tenant(slug)
+    tenant = access_tenant(request, slug)
     if _reauthentication_missing(request):
         # Expired while the form was open: ask again, then show the form again. Nothing is
         # replayed, so nothing starts without the admin seeing the confirmation once more.
@@ -137,10 +130,10 @@ def job_start(request: HttpRequest, slug: str) -> HttpResponse:
 @superuser_required
 @require_GET
 def job_detail(request: HttpRequest, job_id) -> HttpResponse:
-    return render(request, "offboarding/job.html", {"job": access_job(job_id)})
+    return render(request, "offboarding/job.html", {"job": access_job(request, job_id)})
 
 
 @superuser_required
 @require_GET
 def job_progress(request: HttpRequest, job_id) -> HttpResponse:
-    return render(request, "offboarding/_progress.html", {"job": access_job(job_id)})
+    return render(request, "offboarding/_progress.html", {"job": access_job(request, job_id)})

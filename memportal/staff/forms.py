@@ -41,6 +41,13 @@ class AuditFilterForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        # A widget reads only the last value of a repeated parameter, so "?person=a&person=b"
+        # would filter by b while a link or a reviewer reads a: refuse the ambiguity instead.
+        getlist = getattr(self.data, "getlist", None)
+        if getlist is not None:
+            for name in self.fields:
+                if len(getlist(name)) > 1:
+                    self.add_error(name, "Given more than once: choose one value.")
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise forms.ValidationError("'From' must not be after 'To'.")
         return data

@@ -61,6 +61,7 @@ class ExportJob(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
         EXPIRED = "expired", "Expired"
+        ERASED = "erased", "Removed by an erasure"
 
     class Format(models.TextChoices):
         JSONL = "jsonl", "JSON Lines"

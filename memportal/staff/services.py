@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from memportal import erasure
 from memportal.memory import tenant_selectors
 from memportal.memory.models import Tenant
 from memportal.memory.records import iso_or_none
@@ -40,11 +41,23 @@ def access_record_write(
     filters = flt.as_dict() if isinstance(flt, AuditFilter) else dict(flt)
     if extra:
         filters.update(extra)
+    filters = filters_without_text(filters)
     return AccessRecord.objects.create(
         tenant=tenant, actor=actor if actor.is_authenticated else None,
         actor_label=getattr(actor, "email", "") or str(actor), action=action, filters=filters,
         subject_ids=sorted({s for s in subject_ids if s}), memories_shown=memories_shown,
     )
+
+
+def filters_without_text(filters: dict[str, Any]) -> dict[str, Any]:
+    """Typed search text is kept as a keyed hash and its length, never verbatim: access records
+    are append-only and outlive any erasure, and what staff typed can quote a memory."""
+    out = {k: v for k, v in filters.items() if k not in {"search", "text"}}
+    typed = filters.get("search") or filters.get("text")
+    if typed:
+        out["search_hash"] = erasure.search_hash(str(typed))
+        out["search_length"] = len(str(typed))
+    return out
 
 
 # --- filters stored on jobs -----------------------------------------------------------------------
@@ -158,8 +171,7 @@ def export_stream_start(
 
 
 # --- background export jobs -----------------------------------------------------------------------
-def export_dir() -> Path:
-    return Path(settings.MEMPORTAL.get("EXPORT_DIR") or (settings.DATA_DIR / "exports"))
+export_dir = erasure.export_dir  # one definition of where export files live
 
 
 def export_ttl() -> timedelta:
@@ -212,13 +224,20 @@ def export_job_claim(*, stale_after: timedelta = timedelta(seconds=60)) -> Expor
 
 
 def export_job_process(*, job: ExportJob, batch_size: int | None = None) -> ExportJob:
-    """Write the file (to a temp name, renamed when complete), updating progress per batch."""
+    """Write the file (to a temp name, renamed when complete), updating progress per batch.
+
+    An erasure in the tenant marks a running job erased (erasure.ExportFiles) under the job
+    row's lock. Progress updates only touch a job that is still running, and the file is
+    published only after checking, under the same lock, that it still is: a file holding rows
+    read before an erasure is deleted instead of published.
+    """
     batch_size = batch_size or export_batch_size()
     tenant = job.tenant
     flt = audit_filter_from_json(job.filters)
     path = export_job_path(job)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(path.suffix + ".part")
+    running = ExportJob.objects.filter(pk=job.pk, state=ExportJob.State.RUNNING)
     written = 0
     try:
         with open(partial, "w", encoding="utf-8", newline="") as out:
@@ -227,20 +246,58 @@ def export_job_process(*, job: ExportJob, batch_size: int | None = None) -> Expo
                 out.write(chunk)
                 if rows:  # one chunk per batch: progress and heartbeat per batch
                     written += rows
-                    ExportJob.objects.filter(pk=job.pk).update(written=written, heartbeat_at=timezone.now())
-        os.replace(partial, path)
+                    if not running.update(written=written, heartbeat_at=timezone.now()):
+                        break  # erased (or expired) meanwhile: stop reading
+        with transaction.atomic():
+            state = ExportJob.objects.select_for_update().filter(pk=job.pk).values_list("state", flat=True).first()
+            if state != ExportJob.State.RUNNING:
+                partial.unlink(missing_ok=True)
+            else:
+                os.replace(partial, path)
+                ExportJob.objects.filter(pk=job.pk).update(
+                    state=ExportJob.State.DONE, written=written, total=written, finished_at=timezone.now(),
+                    heartbeat_at=timezone.now(), filters=filters_without_text(job.filters),
+                )
     except Exception as exc:
         partial.unlink(missing_ok=True)
-        ExportJob.objects.filter(pk=job.pk).update(
-            state=ExportJob.State.FAILED, error=type(exc).__name__, finished_at=timezone.now()
-        )
+        running.update(state=ExportJob.State.FAILED, error=type(exc).__name__, finished_at=timezone.now(),
+                       filters=filters_without_text(job.filters))
         raise
-    ExportJob.objects.filter(pk=job.pk).update(
-        state=ExportJob.State.DONE, written=written, total=written,
-        finished_at=timezone.now(), heartbeat_at=timezone.now(),
-    )
     job.refresh_from_db()
     return job
+
+
+def export_files_erase_for_erasure(*, tenant_id: int) -> int:
+    """For an erasure in the tenant (erasure.ExportFiles): every export of the tenant that holds or
+    may come to hold erased rows goes. Returns files removed plus exports stopped.
+
+    Finished files are deleted (the job says "removed by an erasure"); running and queued jobs
+    are marked erased under their row lock (export_job_process then discards its file); the
+    typed text of their filter is reduced to a hash.
+    """
+    removed = 0
+    jobs = ExportJob.objects.select_for_update().filter(
+        tenant_id=tenant_id, state__in=[ExportJob.State.DONE, ExportJob.State.RUNNING, ExportJob.State.QUEUED]
+    )
+    for job in jobs:
+        final = export_job_path(job)
+        for path in (final, final.with_suffix(final.suffix + ".part")):
+            if job.file_name and path.exists():
+                path.unlink()
+                removed += 1
+        if job.state != ExportJob.State.DONE:
+            removed += 1  # an export stopped before it could publish anything
+        ExportJob.objects.filter(pk=job.pk).update(
+            state=ExportJob.State.ERASED, finished_at=timezone.now(), filters=filters_without_text(job.filters)
+        )
+    tenant = Tenant.objects.get(pk=tenant_id)
+    folder = export_dir()
+    if folder.exists():
+        # Files whose row is gone (e.g. a crash between write and commit) still carry the slug prefix.
+        for stray in folder.glob(f"{tenant.slug}.*"):
+            stray.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def export_files_erase(*, tenant: Tenant | None = None, expired_only: bool = False) -> int:
@@ -271,21 +328,4 @@ def export_files_erase(*, tenant: Tenant | None = None, expired_only: bool = Fal
             for stray in folder.glob(f"{tenant.slug}.*"):
                 stray.unlink()
                 removed += 1
-    return removed
-
-
-def export_files_erase_for_subject(*, tenant: Tenant) -> int:
-    """After a person's erasure: finished export files of their tenant may hold their memories.
-
-    Files do not record whose rows they hold, so every finished file of the tenant is removed
-    and its job marked expired (staff can export again; the person's rows are then gone).
-    """
-    removed = 0
-    jobs = ExportJob.objects.filter(tenant=tenant).exclude(state=ExportJob.State.EXPIRED)
-    for job in jobs.filter(state=ExportJob.State.DONE):
-        path = export_job_path(job)
-        if job.file_name and path.exists():
-            path.unlink()
-            removed += 1
-    jobs.filter(state=ExportJob.State.DONE).update(state=ExportJob.State.EXPIRED)
     return removed

@@ -12,10 +12,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from memportal import access
 from memportal.memory import tenant_selectors
 from memportal.memory.errors import InvalidInput
 
-from . import selectors, services
+from . import services
 from .forms import AuditFilterForm
 from .models import AccessRecord, ExportJob
 
@@ -25,8 +26,8 @@ _CONTENT_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/c
 @login_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    selectors.access_staff_required(user=request.user)
-    tenants = selectors.tenants_for_staff(user=request.user)
+    access.access_staff_area(user=request.user)
+    tenants = access.staff_tenants(user=request.user)
     return render(request, "staff/index.html", {"tenants": tenants})
 
 
@@ -40,7 +41,7 @@ def _filter_query(request: HttpRequest, *drop: str) -> str:
 @login_required
 @require_GET
 def audit(request: HttpRequest, slug: str) -> HttpResponse:
-    tenant = selectors.access_tenant_for_staff(user=request.user, slug=slug)
+    tenant = access.access_tenant_for_staff(user=request.user, slug=slug)
     form = AuditFilterForm(request.GET, choices=tenant_selectors.tenant_filter_choices(tenant=tenant))
     labels = tenant_selectors.tenant_people_labels(tenant=tenant)
     context: dict = {"tenant": tenant, "form": form, "labels": labels, "records": [], "page": None}
@@ -85,7 +86,7 @@ def audit(request: HttpRequest, slug: str) -> HttpResponse:
         "rows": [(r, labels.get(r.subject_id, r.subject_id)) for r in shown],
         "person_counts": [(c, labels.get(c.value, c.value)) for c in context.get("person_counts", [])],
         "filter_in_use": in_use,
-        "export_jobs": selectors.export_jobs_for_tenant(user=request.user, tenant=tenant)[:5],
+        "export_jobs": access.export_jobs_visible(user=request.user, tenant=tenant)[:5],
         "page_query": _filter_query(request),
     })
     return render(request, "staff/audit.html", context, status=status)
@@ -107,7 +108,7 @@ def _export_filter(request: HttpRequest, tenant) -> tuple[tenant_selectors.Audit
 @require_GET
 def export_download(request: HttpRequest, slug: str) -> HttpResponse:
     """Stream the export: keyset batches from PostgreSQL, one line per memory, never all in memory."""
-    tenant = selectors.access_tenant_for_staff(user=request.user, slug=slug)
+    tenant = access.access_tenant_for_staff(user=request.user, slug=slug)
     flt, fmt = _export_filter(request, tenant)
     _, lines = services.export_stream_start(tenant=tenant, actor=request.user, flt=flt, fmt=fmt)
     response = StreamingHttpResponse(lines, content_type=_CONTENT_TYPES[fmt])
@@ -120,7 +121,7 @@ def export_download(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def export_job_start(request: HttpRequest, slug: str) -> HttpResponse:
-    tenant = selectors.access_tenant_for_staff(user=request.user, slug=slug)
+    tenant = access.access_tenant_for_staff(user=request.user, slug=slug)
     flt, fmt = _export_filter(request, tenant)
     job = services.export_job_create(tenant=tenant, actor=request.user, flt=flt, fmt=fmt)
     return redirect("staff:export_job", slug=tenant.slug, job_id=job.pk)
@@ -128,8 +129,8 @@ def export_job_start(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _export_job(request: HttpRequest, slug: str, job_id) -> tuple:
     """(tenant, job) for staff of the tenant who requested the job; 404 otherwise."""
-    tenant = selectors.access_tenant_for_staff(user=request.user, slug=slug)
-    return tenant, selectors.access_export_job(user=request.user, tenant=tenant, job_id=job_id)
+    tenant = access.access_tenant_for_staff(user=request.user, slug=slug)
+    return tenant, access.access_export_job(user=request.user, tenant=tenant, job_id=job_id)
 
 
 @login_required

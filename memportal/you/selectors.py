@@ -6,19 +6,19 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.text import Truncator
 
+from memportal import access
 from memportal.memory import selectors
 from memportal.memory.errors import InvalidInput
 from memportal.memory.models import ErasureReceipt, Membership
 from memportal.memory.records import MemoryRecord
-from memportal.memory.tenancy import access_membership_for_user, memberships_for_user
 
 #: Session key holding the tenant slug the person chose (only ever one of their own).
 TENANT_SESSION_KEY = "you_tenant"
@@ -32,35 +32,74 @@ SEARCH_MIN_SCORE = 0.1
 _MEMBERSHIPS_ATTR = "_you_memberships"
 
 
+@dataclass(frozen=True)
+class PersonMemberships:
+    active: list[Membership]
+    ended: list[Membership]
+
+    def ended_in_default_tenant(self) -> bool:
+        """An ended membership in the sign-up tenant is not re-opened by a button: the person erased it."""
+        return any(m.tenant.slug == settings.MEMPORTAL["DEFAULT_TENANT"] for m in self.ended)
+
+
+def person_memberships_for_request(request: HttpRequest) -> PersonMemberships:
+    """request.user's memberships, active and ended, loaded once per request in one query (the page,
+    its app switcher, the ended-app notice and the navigation's staff check all need them)."""
+    found = getattr(request, _MEMBERSHIPS_ATTR, None)
+    if found is None:
+        rows = access.person_memberships_all(user=request.user)
+        found = PersonMemberships(
+            active=[m for m in rows if m.ended_at is None and m.tenant.offboarded_at is None],
+            ended=[m for m in rows if m.ended_at is not None or m.tenant.offboarded_at is not None],
+        )
+        setattr(request, _MEMBERSHIPS_ATTR, found)
+    return found
+
+
 def memberships_for_request(request: HttpRequest) -> list[Membership]:
-    """request.user's active memberships, loaded once per request (the page, its app switcher and
-    the navigation's staff check all need them)."""
-    members = getattr(request, _MEMBERSHIPS_ATTR, None)
-    if members is None:
-        members = memberships_for_user(user=request.user)
-        setattr(request, _MEMBERSHIPS_ATTR, members)
-    return members
+    return person_memberships_for_request(request).active
 
 
-def member_for_request(request: HttpRequest) -> Membership:
-    """The acting membership: from request.user only; the session may pick among their own."""
-    tenant_slug = request.session.get(TENANT_SESSION_KEY)
-    members = memberships_for_request(request)
-    # The same choice as tenancy.access_membership_for_user, made on the memoized list: the
-    # session's slug only picks among the user's own memberships, else their first one.
-    for member in members:
-        if member.tenant.slug == tenant_slug:
-            return member
-    if members:
-        return members[0]
-    member = access_membership_for_user(user=request.user, tenant_slug=tenant_slug)  # joins the default tenant
-    setattr(request, _MEMBERSHIPS_ATTR, [member])
-    return member
+def member_for_request(request: HttpRequest) -> Membership | None:
+    """The acting membership: from request.user only; the session may pick among their own.
+    None when they have no active membership (nobody is joined to a tenant by opening a page)."""
+    return access.person_membership_pick(
+        members=memberships_for_request(request), tenant_slug=request.session.get(TENANT_SESSION_KEY)
+    )
 
 
 def member_choices(*, request: HttpRequest) -> list[Membership]:
     """The apps the person can switch between (their own active memberships)."""
     return memberships_for_request(request)
+
+
+@dataclass(frozen=True)
+class EndedApp:
+    """A tenant that no longer holds memories about the person, and the receipt that says so."""
+
+    name: str
+    ended_at: datetime | None
+    receipt: ErasureReceipt | None
+
+
+def ended_apps(*, members: list[Membership]) -> list[EndedApp]:
+    """For each ended membership: the tenant's name, when it ended, and its erasure receipt
+    (the person's own account erasure there, or the tenant's offboarding)."""
+    if not members:
+        return []
+    receipts = {
+        r.membership_id: r for r in ErasureReceipt.objects.filter(
+            membership__in=members, kind=ErasureReceipt.Kind.ACCOUNT).order_by("finished_at")
+    }
+    tenant_receipts = {
+        r.tenant_id: r for r in ErasureReceipt.objects.filter(
+            tenant__in=[m.tenant_id for m in members], kind=ErasureReceipt.Kind.TENANT).order_by("finished_at")
+    }
+    return [
+        EndedApp(m.tenant.name, m.ended_at or m.tenant.offboarded_at,
+                 receipts.get(m.pk) or tenant_receipts.get(m.tenant_id))
+        for m in members
+    ]
 
 
 @dataclass(frozen=True)
@@ -111,20 +150,6 @@ def scope_exists(*, member: Membership, agent_id: str | None = None, run_id: str
         return selectors.memory_list(member=member, agent_id=agent_id, run_id=run_id, page_size=1).total > 0
     except InvalidInput:
         return False
-
-
-def receipt_for_member(*, member: Membership, receipt_id: Any) -> ErasureReceipt | None:
-    import uuid
-
-    try:
-        rid = uuid.UUID(str(receipt_id))
-    except (ValueError, TypeError):
-        return None
-    return ErasureReceipt.objects.filter(pk=rid, membership=member).select_related("tenant").first()
-
-
-def receipts_by_ids(*, receipt_ids: list[str]) -> list[ErasureReceipt]:
-    return list(ErasureReceipt.objects.filter(pk__in=receipt_ids).select_related("tenant"))
 
 
 def export_chunks(*, member: Membership, batch_size: int = 500) -> Iterator[str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from memportal import access
 from memportal.memory import services
 from memportal.memory.models import ErasureReceipt
-from memportal.memory.tenancy import memberships_for_user
 
 
 def account_delete(*, user: AbstractBaseUser) -> list[ErasureReceipt]:
@@ -18,8 +18,8 @@ def account_delete(*, user: AbstractBaseUser) -> list[ErasureReceipt]:
     """
     with transaction.atomic():
         receipts = [
-            services.membership_end(member=member, requested_by=user, via="you")
-            for member in memberships_for_user(user=user)
+            services.membership_end(member=member, requested_by=user, via="you", account=user)
+            for member in access.person_memberships(user=user)
         ]
         user.delete()
     return receipts

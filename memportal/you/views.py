@@ -5,13 +5,16 @@ their own memories. Every view takes its scope from ``request.user`` (via
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from allauth.account.decorators import reauthentication_required
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,9 +22,14 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from memportal import access
+from memportal.agents.selectors import key_reads_for_member
+from memportal.crypto import public_key_b64
 from memportal.memory import selectors, services
-from memportal.memory.errors import InvalidInput, MemoryNotFound
+from memportal.memory.errors import InvalidInput, MembershipEnded, MemoryNotFound
 from memportal.memory.models import ErasureReceipt, Membership
+from memportal.memory.receipts import receipt_document_signed
+from memportal.memory.tenancy import membership_join_default
 from memportal.staff.selectors import access_records_for_member
 
 from . import selectors as you_selectors
@@ -43,14 +51,27 @@ def _memory_or_404(member: Membership, memory_id: str):
         raise Http404("Memory not found.") from exc
 
 
+def person_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed in, with an active membership (passed to the view as ``member``); else the welcome
+    page, which says which apps ended and never joins anyone to a tenant by itself."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        member = you_selectors.member_for_request(request)
+        if member is None:
+            return redirect("you:welcome")
+        return view(request, member, *args, **kwargs)
+
+    return login_required(wrapped)
+
+
 def _receipt_url(receipt: ErasureReceipt) -> str:
     return reverse("you:receipt", args=[receipt.pk])
 
 
-@login_required
+@person_required
 @require_GET
-def memory_list(request: HttpRequest) -> HttpResponse:
-    member = you_selectors.member_for_request(request)
+def memory_list(request: HttpRequest, member: Membership) -> HttpResponse:
     agent, session = _filters(request.GET)
     # One scan gives the total, both filter dropdowns and this filter's count (was four queries).
     summary = selectors.memory_scope_summary(member=member)
@@ -78,10 +99,9 @@ def memory_list(request: HttpRequest) -> HttpResponse:
     return render(request, "you/list.html", context)
 
 
-@login_required
+@person_required
 @require_GET
-def memory_search(request: HttpRequest) -> HttpResponse:
-    member = you_selectors.member_for_request(request)
+def memory_search(request: HttpRequest, member: Membership) -> HttpResponse:
     agent, session = _filters(request.GET)
     query = (request.GET.get("q") or "").strip()
     context: dict[str, Any] = {
@@ -115,19 +135,17 @@ def memory_search(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@login_required
+@person_required
 @require_GET
-def memory_detail(request: HttpRequest, memory_id: str) -> HttpResponse:
-    member = you_selectors.member_for_request(request)
+def memory_detail(request: HttpRequest, member: Membership, memory_id: str) -> HttpResponse:
     memory = _memory_or_404(member, memory_id)
     history = selectors.memory_history(member=member, memory_id=memory.id)
     return render(request, "you/detail.html", {"memory": memory, "history": history})
 
 
-@login_required
+@person_required
 @require_http_methods(["GET", "POST"])
-def memory_edit(request: HttpRequest, memory_id: str) -> HttpResponse:
-    member = you_selectors.member_for_request(request)
+def memory_edit(request: HttpRequest, member: Membership, memory_id: str) -> HttpResponse:
     memory = _memory_or_404(member, memory_id)
     form = MemoryEditForm(request.POST or None, initial={"text": memory.text})
     if request.method == "POST" and form.is_valid():
@@ -144,11 +162,10 @@ def memory_edit(request: HttpRequest, memory_id: str) -> HttpResponse:
     return render(request, "you/edit.html", {"memory": memory, "form": form}, status=status)
 
 
-@login_required
+@person_required
 @require_http_methods(["GET", "POST"])
-def memory_delete(request: HttpRequest, memory_id: str) -> HttpResponse:
+def memory_delete(request: HttpRequest, member: Membership, memory_id: str) -> HttpResponse:
     """GET: a confirm page (works without JavaScript). POST: erase; htmx removes the row."""
-    member = you_selectors.member_for_request(request)
     memory = _memory_or_404(member, memory_id)
     if request.method == "GET":
         return render(request, "you/delete_confirm.html", {"memory": memory})
@@ -166,16 +183,28 @@ def memory_delete(request: HttpRequest, memory_id: str) -> HttpResponse:
 @login_required
 @require_GET
 def receipt_detail(request: HttpRequest, receipt_id: str) -> HttpResponse:
-    member = you_selectors.member_for_request(request)
-    receipt = you_selectors.receipt_for_member(member=member, receipt_id=receipt_id)
-    if receipt is None:
-        raise Http404("Receipt not found.")
+    receipt = access.access_receipt(user=request.user, receipt_id=receipt_id)
     return render(request, "you/receipt.html", {"receipts": [receipt]})
 
 
-def _erase_scope(request: HttpRequest, *, key: str) -> HttpResponse:
+@require_GET
+def receipt_public_key(request: HttpRequest) -> HttpResponse:
+    """The key that verifies this site's signed receipts (anyone may check a receipt with it)."""
+    return HttpResponse(public_key_b64() + "\n", content_type="text/plain; charset=utf-8")
+
+
+@login_required
+@require_GET
+def receipt_signed(request: HttpRequest, receipt_id: str) -> HttpResponse:
+    """The receipt as a signed JSON document (verify: ``manage.py receipt_verify``, docs/security.md)."""
+    receipt = access.access_receipt(user=request.user, receipt_id=receipt_id)
+    response = JsonResponse(receipt_document_signed(receipt=receipt), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="memportal-receipt-{receipt.pk}.json"'
+    return response
+
+
+def _erase_scope(request: HttpRequest, member: Membership, *, key: str) -> HttpResponse:
     """Erase one session (key="session") or everything one agent knows (key="agent")."""
-    member = you_selectors.member_for_request(request)
     params = request.POST if request.method == "POST" else request.GET
     value = (params.get(key) or "").strip()
     scope = {"agent_id": value} if key == "agent" else {"run_id": value}
@@ -189,23 +218,22 @@ def _erase_scope(request: HttpRequest, *, key: str) -> HttpResponse:
     return render(request, "you/erase_scope_confirm.html", {"key": key, "value": value, "count": count})
 
 
-@login_required
+@person_required
 @require_http_methods(["GET", "POST"])
-def erase_session(request: HttpRequest) -> HttpResponse:
-    return _erase_scope(request, key="session")
+def erase_session(request: HttpRequest, member: Membership) -> HttpResponse:
+    return _erase_scope(request, member, key="session")
 
 
-@login_required
+@person_required
 @require_http_methods(["GET", "POST"])
-def erase_agent(request: HttpRequest) -> HttpResponse:
-    return _erase_scope(request, key="agent")
+def erase_agent(request: HttpRequest, member: Membership) -> HttpResponse:
+    return _erase_scope(request, member, key="agent")
 
 
-@login_required
+@person_required
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
-def erase_all(request: HttpRequest) -> HttpResponse:
-    member = you_selectors.member_for_request(request)
+def erase_all(request: HttpRequest, member: Membership) -> HttpResponse:
     form = PhraseForm(request.POST or None, phrase=ERASE_ALL_PHRASE)
     if request.method == "POST" and form.is_valid():
         receipt = services.memory_delete_all(member=member, requested_by=request.user)
@@ -215,10 +243,9 @@ def erase_all(request: HttpRequest) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
-@login_required
+@person_required
 @require_GET
-def export(request: HttpRequest) -> StreamingHttpResponse:
-    member = you_selectors.member_for_request(request)
+def export(request: HttpRequest, member: Membership) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         you_selectors.export_chunks(member=member), content_type="application/json; charset=utf-8"
     )
@@ -228,10 +255,9 @@ def export(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
-@login_required
+@person_required
 @require_http_methods(["GET", "POST"])
-def pause(request: HttpRequest) -> HttpResponse:
-    member = you_selectors.member_for_request(request)
+def pause(request: HttpRequest, member: Membership) -> HttpResponse:
     if request.method == "POST":
         paused = request.POST.get("paused") == "1"
         services.memory_pause_set(member=member, paused=paused)
@@ -241,12 +267,14 @@ def pause(request: HttpRequest) -> HttpResponse:
     return render(request, "you/pause.html", {"member": member})
 
 
-@login_required
+@person_required
 @require_GET
-def access_log(request: HttpRequest) -> HttpResponse:
-    member = you_selectors.member_for_request(request)
-    records = access_records_for_member(member=member)[:200]
-    return render(request, "you/access.html", {"member": member, "records": records})
+def access_log(request: HttpRequest, member: Membership) -> HttpResponse:
+    return render(request, "you/access.html", {
+        "member": member,
+        "records": access_records_for_member(member=member)[:200],
+        "key_reads": key_reads_for_member(member=member)[:200],
+    })
 
 
 @login_required
@@ -281,8 +309,37 @@ def account_delete(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def account_deleted(request: HttpRequest) -> HttpResponse:
-    ids = request.session.get(you_selectors.ACCOUNT_RECEIPTS_SESSION_KEY)
-    if not ids:
+    receipts = access.receipts_for_anonymous_session(
+        receipt_ids=request.session.get(you_selectors.ACCOUNT_RECEIPTS_SESSION_KEY)
+    )
+    if not receipts:
         raise Http404("No account deletion in this browser session.")
-    receipts = you_selectors.receipts_by_ids(receipt_ids=ids)
     return render(request, "you/receipt.html", {"receipts": receipts, "account_deleted": True})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def welcome(request: HttpRequest) -> HttpResponse:
+    """For a signed-in person with no active membership: which apps no longer hold memories about
+    them (with the receipts), their work if they are staff, and an explicit way to start one."""
+    people = you_selectors.person_memberships_for_request(request)
+    if people.active:
+        return redirect("you:list")
+    can_join = request.user.has_usable_password() and not request.user.is_superuser
+    if request.method == "POST":
+        if not can_join or request.POST.get("join") != "1":
+            raise Http404()
+        try:
+            membership_join_default(user=request.user)
+        except MembershipEnded:
+            messages.error(request, "That app no longer takes new people.")
+            return redirect("you:welcome")
+        messages.success(request, "Memory is on: agents of this app may now remember things about you.")
+        return redirect("you:list")
+    return render(request, "you/welcome.html", {
+        "ended": you_selectors.ended_apps(members=people.ended),
+        "can_join": can_join and not people.ended_in_default_tenant(),
+        "default_tenant_name": settings.MEMPORTAL["DEFAULT_TENANT"].replace("_", " ").title(),
+        "is_superuser": request.user.is_superuser,
+        "is_staff": access.staff_tenants(user=request.user).exists(),
+    })

@@ -30,8 +30,10 @@ def concierge_key(make_key) -> str:
 
 
 @pytest.fixture
-def sports_key(make_key) -> str:
-    return make_key("sports_brand_portal", ("read", "write", "tenant_admin"))
+def sports_key(make_key, django_user_model) -> str:
+    # Tenant-admin power needs a superuser creator (memportal.access.key_grant_check).
+    root = django_user_model.objects.create_superuser(username="sports_root", email="sports_root@example.com")
+    return make_key("sports_brand_portal", ("read", "write", "tenant_admin"), created_by=root)
 
 
 @pytest.fixture

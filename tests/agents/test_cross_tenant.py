@@ -133,15 +133,19 @@ def test_key_without_tenant_admin_cannot_delete_the_tenant(mem0_client, make_key
     assert texts(client.get_all(filters={"user_id": "alice"})) == {"keep me"}
 
 
-def test_tenant_admin_key_starts_the_offboarding_job(mem0_client, make_key):
+def test_tenant_admin_key_starts_the_offboarding_job_only_when_confirmed(mem0_client, make_key, django_user_model):
     from memportal.offboarding.models import OffboardingJob
 
-    client = mem0_client(make_key("concierge_app", ("read", "write", "tenant_admin")))
+    root = django_user_model.objects.create_superuser(username="root_api", email="root_api@example.com")
+    client = mem0_client(make_key("concierge_app", ("read", "write", "tenant_admin"), created_by=root))
     client.add("bye", user_id="alice")
-    answer = client.delete_all(app_id="concierge_app")
+    with pytest.raises(platform_errors()) as err:
+        client.delete_all(app_id="concierge_app")  # the platform's call shape alone is not enough
+    assert "confirm_app_id" in str(err.value) and not OffboardingJob.objects.exists()
+    answer = client.delete_all(app_id="concierge_app", confirm_app_id="concierge_app")
     assert "job_id" in answer
     job = OffboardingJob.objects.get(pk=answer["job_id"])
-    assert job.tenant.slug == "concierge_app"
+    assert job.tenant.slug == "concierge_app" and job.requested_by == root
 
 
 def test_read_only_key_cannot_write(mem0_client, make_key):

@@ -7,24 +7,25 @@ Only views wrapped by ``api_view`` are CSRF-exempt: they authenticate by the
 from __future__ import annotations
 
 import json
-import time
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from memportal import access
 from memportal.agents.models import AppKey
+from memportal.agents.ratelimit import rate_limit_wait
 from memportal.agents.selectors import appkey_authenticate
 from memportal.agents.services import appkey_touch
 from memportal.memory.api_selectors import ANY, Clause
 from memportal.memory.errors import InvalidInput, MembershipEnded, MemoryNotFound, MemoryPaused
-from memportal.memory.models import Tenant
-from memportal.memory.tenancy import access_membership_for_external
+
+from memportal.memory.validation import MAX_JSON_DEPTH, has_surrogate, json_node_problem, json_nodes, json_path
 
 from .filters import RawClause
 
@@ -53,17 +54,8 @@ def rate_limit() -> int:
 
 
 def _rate_limited(key: AppKey) -> int | None:
-    """Seconds to wait when the key used up this minute's budget, else None."""
-    window = int(time.time() // 60)
-    cache_key = f"memportal:api:{key.pk}:{window}"
-    if cache.add(cache_key, 1, timeout=120):
-        return None
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=120)
-        return None
-    return 60 - int(time.time() % 60) if count > rate_limit() else None
+    """Seconds to wait when the key used up this minute's budget, else None (one atomic upsert)."""
+    return rate_limit_wait(key_id=key.pk, limit=rate_limit())
 
 
 def _authenticate(request: HttpRequest) -> AppKey | None:
@@ -95,8 +87,10 @@ def api_view(methods: tuple[str, ...]) -> Callable:
                 return error_response(exc.status, exc.detail, exc.field)
             except InvalidInput as exc:
                 return error_response(400, f"{exc.field}: {exc.message}", exc.field)
-            except MemoryNotFound:
+            except (MemoryNotFound, access.NotFound):
                 return error_response(404, NOT_FOUND)
+            except access.Forbidden as exc:
+                return error_response(403, str(exc))
             except MemoryPaused as exc:
                 return error_response(423, str(exc))
             except MembershipEnded as exc:
@@ -111,20 +105,109 @@ def api_view(methods: tuple[str, ...]) -> Callable:
 
 def require(request: HttpRequest, permission: str) -> AppKey:
     key: AppKey = request.app_key
-    allowed = {"read": key.can_read, "write": key.can_write, "tenant_admin": key.can_admin}[permission]
-    if not allowed:
+    if not access.key_may(key=key, permission=permission):
         raise ApiError(403, f"This API key lacks the '{permission}' permission.")
     return key
 
 
+#: Deepest nesting of a request body (32). Real bodies need about 12 levels (filters nest 4); a limit
+#: checked before parsing keeps json's recursive decoder and every walk below far from the stack's end.
+MAX_BODY_DEPTH = MAX_JSON_DEPTH
+# JSON strings (escapes included) and, separately, anything that is not a bracket: removing both
+# leaves exactly the structural brackets, whose running count is the nesting depth.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+class _NotFinite(ValueError):
+    """NaN, Infinity, -Infinity or a float literal too large for a double: Python's json accepts
+    them, but they are not JSON and PostgreSQL's jsonb (and every comparison) refuses them."""
+
+
+def _not_finite(token: str) -> float:
+    raise _NotFinite(token[:20])
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if abs(value) == float("inf"):  # "1e999" overflows; no literal can give NaN
+        _not_finite(token)
+    return value
+
+
+class _DuplicateKeys(dict):
+    """An object that named one key twice: json keeps the last silently, so {"user_id": "nobody",
+    "user_id": "victim"} would act on the victim while a log or a review reads the first."""
+
+    def __init__(self, pairs: list[tuple[str, Any]], duplicate: str) -> None:
+        super().__init__(pairs)
+        self.duplicate = duplicate
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            # Marked, not raised: the walk in _json_loads reports it with its full path.
+            return _DuplicateKeys(pairs, key)
+        seen.add(key)
+    return obj  # unreachable: fewer keys than pairs means a repeat
+
+
+def _depth_exceeds(text: str, limit: int) -> bool:
+    """Whether brackets outside strings nest deeper than ``limit``, without parsing or recursion."""
+    depth = 0
+    for bracket in _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def _json_loads(raw: bytes) -> Any:
+    """Strict JSON: bounded depth, finite numbers, unique keys, and strings that are text."""
+    try:
+        # json.loads(bytes) would decode exactly so; decoding here lets the depth check see text.
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, "Request body is not valid JSON.", "body") from exc
+    too_deep = f"Request body is nested too deeply (more than {MAX_BODY_DEPTH} levels)."
+    if _depth_exceeds(text, MAX_BODY_DEPTH):
+        raise ApiError(400, too_deep, "body")
+    try:
+        data = json.loads(
+            text, parse_constant=_not_finite, parse_float=_finite_float, object_pairs_hook=_json_object
+        )
+    except _NotFinite as exc:
+        raise ApiError(400, f"Request body contains {exc}, which is not a finite number: not valid JSON.",
+                       "body") from exc
+    except ValueError as exc:
+        raise ApiError(400, "Request body is not valid JSON.", "body") from exc
+    except RecursionError as exc:  # last resort; the depth check above should make it unreachable
+        raise ApiError(400, too_deep, "body") from exc
+    for path, node, depth in json_nodes(data):
+        problem = json_node_problem(node, depth=depth, max_depth=MAX_BODY_DEPTH)
+        if problem is not None:
+            field = path or "body"
+            raise ApiError(400, f"{field}: {problem}.", field)
+        if isinstance(node, _DuplicateKeys):
+            field = json_path(path, node.duplicate)
+            raise ApiError(400, f"{field}: given more than once in one JSON object.", field)
+    return data
+
+
 def json_body(request: HttpRequest, *, allowed: frozenset[str], ignored: frozenset[str] = frozenset()) -> dict:
-    """The JSON object body, with unknown fields refused and accepted-but-unused ones dropped."""
+    """The JSON object body, with unknown fields refused and accepted-but-unused ones dropped.
+
+    Everything the strict parse refuses (see ``_json_loads``) is a 400 naming the field, before
+    any view code runs: nothing can be stored or erased from such a body.
+    """
     if not request.body:
         return {}
-    try:
-        data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "Request body is not valid JSON.", "body") from exc
+    data = _json_loads(request.body)
     if not isinstance(data, dict):
         raise ApiError(400, "Request body must be a JSON object.", "body")
     unknown = set(data) - allowed - ignored
@@ -135,19 +218,33 @@ def json_body(request: HttpRequest, *, allowed: frozenset[str], ignored: frozens
 
 
 def query_params(request: HttpRequest, *, allowed: frozenset[str]) -> dict[str, str]:
+    """The query parameters, each given at most once.
+
+    ``QueryDict`` keeps every value and ``[]`` returns the last, so ``DELETE
+    /v1/memories/?user_id=nobody&user_id=victim`` erased the victim: a repeat is refused instead.
+    """
     unknown = set(request.GET) - allowed
     if unknown:
         name = sorted(unknown)[0]
         raise ApiError(400, f"Unknown parameter: {name}.", name)
-    return {k: request.GET[k] for k in request.GET}
+    params: dict[str, str] = {}
+    for name, values in sorted(request.GET.lists()):
+        if len(values) > 1:
+            raise ApiError(400, f"Parameter {name} given more than once.", name)
+        # Django decodes the query string with replacement characters; this guards other servers.
+        if has_surrogate(values[0]):
+            raise ApiError(400, f"Parameter {name} contains an unpaired surrogate.", name)
+        params[name] = values[0]
+    return params
 
 
-def clauses_resolve(*, tenant: Tenant, raw: list[RawClause]) -> list[Clause]:
+def clauses_resolve(*, key: AppKey, raw: list[RawClause]) -> list[Clause]:
     """Raw filter clauses -> service clauses inside the key's tenant.
 
     Alternatives naming another app_id or a user the tenant does not know drop out, so the
     answer is the same as for a missing one (empty). Nothing is ever created by a read.
     """
+    tenant = key.tenant
     clauses: list[Clause] = []
     for item in raw:
         if item.app_id not in (None, ANY, tenant.slug):
@@ -155,7 +252,7 @@ def clauses_resolve(*, tenant: Tenant, raw: list[RawClause]) -> list[Clause]:
         if item.user_id is None or item.user_id == ANY:
             subject = ANY
         else:
-            member = access_membership_for_external(tenant=tenant, external_id=item.user_id, create=False)
+            member = access.access_member_for_key(key=key, external_id=item.user_id, create=False)
             if member is None:
                 continue
             subject = member.subject_id

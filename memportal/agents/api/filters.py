@@ -3,7 +3,8 @@
 Request filters never reach mem0 or SQL as such: they become a list of ``RawClause`` (an OR
 of ANDs over user_id, agent_id, run_id and app_id, each an id or ``"*"``), which the views
 resolve against the key's tenant into ``api_selectors.Clause`` objects. Anything else (other
-keys, operators other than ``in``/``eq``, NOT, nesting deeper than 4) is a 400.
+keys, operators other than ``in``/``eq``, NOT, nesting deeper than 4, counting ``in`` inside
+``in``) is a 400. The depth is checked before each descent, so no input can make it recurse far.
 
 What ``"*"`` may mean here (the platform's "any non-null value"), always inside the key's
 tenant only: ``user_id: "*"`` = every person the app has named; ``agent_id: "*"`` /
@@ -65,15 +66,22 @@ def _and(groups: list[list[RawClause]]) -> list[RawClause]:
     return result
 
 
-def _leaf(key: str, value: Any, field: str) -> list[RawClause]:
+TOO_DEEP = f"nested too deeply (more than {MAX_DEPTH} levels)"
+
+
+def _leaf(key: str, value: Any, field: str, depth: int) -> list[RawClause]:
     if isinstance(value, dict):
         if set(value) == {"eq"}:
             value = value["eq"]
         elif set(value) == {"in"}:
+            # "in" inside "in" recursed without bound (a 3,000-deep one was a RecursionError). One
+            # level of "in" below the deepest AND/OR stays allowed, as it always was.
+            if depth > MAX_DEPTH:
+                raise InvalidInput(f"{field}.in", TOO_DEEP)
             items = value["in"]
             if not isinstance(items, list) or not 1 <= len(items) <= MAX_CLAUSES:
                 raise InvalidInput(f"{field}.in", f"must be a list of 1 to {MAX_CLAUSES} ids")
-            return [c for item in items for c in _leaf(key, item, f"{field}.in")]
+            return [c for item in items for c in _leaf(key, item, f"{field}.in", depth + 1)]
         else:
             raise InvalidInput(field, "supported operators are 'in' and 'eq' (and the value '*')")
     if value == ANY:
@@ -83,7 +91,7 @@ def _leaf(key: str, value: Any, field: str) -> list[RawClause]:
 
 def _parse(node: Any, field: str, depth: int) -> list[RawClause]:
     if depth > MAX_DEPTH:
-        raise InvalidInput(field, f"nested more than {MAX_DEPTH} levels")
+        raise InvalidInput(field, TOO_DEEP)
     if not isinstance(node, dict) or not node:
         raise InvalidInput(field, "must be a non-empty object")
     groups: list[list[RawClause]] = []
@@ -99,7 +107,7 @@ def _parse(node: Any, field: str, depth: int) -> list[RawClause]:
                 union = [c for part in parts for c in part]
                 groups.append(list(dict.fromkeys(union)))
         elif key in KEYS:
-            groups.append(_leaf(key, value, sub))
+            groups.append(_leaf(key, value, sub, depth))
         else:
             raise InvalidInput(sub, "unsupported filter: use user_id, agent_id, run_id, app_id, AND, OR")
     return _and(groups)
@@ -112,7 +120,7 @@ def filters_parse(filters: Any, *, top_level: dict[str, Any] | None = None) -> l
         groups.append(_parse(filters, "filters", 1))
     for key, value in (top_level or {}).items():
         if value is not None:
-            groups.append(_leaf(key, value, key))
+            groups.append(_leaf(key, value, key, 1))
     if not groups:
         raise InvalidInput("filters", "a user_id (or agent_id / run_id) is required")
     clauses = _and(groups)

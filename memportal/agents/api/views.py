@@ -1,13 +1,14 @@
 """The mem0-platform-compatible API: the paths and shapes mem0ai 2.2.1's MemoryClient calls.
 
 Every view derives its scope from the key's tenant plus the app's own ``user_id`` (mapped by
-``tenancy.access_membership_for_external``); no request value is ever handed to mem0 or used
+``memportal.access.access_member_for_key``); no request value is ever handed to mem0 or used
 as a subject id. docs/api.md describes each endpoint and what is not implemented.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,14 +17,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.urls import reverse
 from django.utils import timezone
 
-from memportal.agents.models import MemoryExportRequest
-from memportal.agents.services import portal_token_create
+from memportal import access
+from memportal.agents.models import AppKey, MemoryExportRequest
+from memportal.agents.services import key_read_record, portal_token_create
 from memportal.memory import api_selectors, selectors, services
 from memportal.memory.api_selectors import Clause
 from memportal.memory.errors import InvalidInput, MemoryPaused
 from memportal.memory.models import Membership, Tenant
 from memportal.memory.records import MemoryRecord
-from memportal.memory.tenancy import access_membership_for_external
 from memportal.memory.validation import clean_messages, clean_metadata, clean_page
 
 from .base import NOT_FOUND, ApiError, api_view, clauses_resolve, json_body, query_params, require
@@ -51,7 +52,13 @@ def _entities(data: dict[str, Any]) -> dict[str, Any]:
 
 def _clauses(request: HttpRequest, data: dict[str, Any]) -> list[Clause]:
     raw = filters_parse(data.get("filters"), top_level=_entities(data))
-    return clauses_resolve(tenant=request.app_key.tenant, raw=raw)
+    return clauses_resolve(key=request.app_key, raw=raw)
+
+
+def _looked(key: AppKey, action: str, records: list[MemoryRecord], clauses: list[Clause] | None = None) -> None:
+    """Every read made with a key is a look at the people whose memories it returned ("Who looked")."""
+    everyone = any(c.subject_id == api_selectors.ANY for c in clauses or [])
+    key_read_record(key=key, action=action, counts=dict(Counter(r.subject_id for r in records)), everyone=everyone)
 
 
 @api_view(("GET",))
@@ -92,7 +99,7 @@ def _add(request: HttpRequest) -> JsonResponse:
     if scope.get("app_id") not in (None, key.tenant.slug):
         raise ApiError(404, NOT_FOUND, "app_id")
     with transaction.atomic():
-        member = access_membership_for_external(tenant=key.tenant, external_id=scope["user_id"], create=True)
+        member = access.access_member_for_key(key=key, external_id=scope["user_id"], create=True)
         if member.memory_paused:
             raise MemoryPaused()
         records = services.memory_add(
@@ -118,6 +125,7 @@ def memories_list(request: HttpRequest) -> JsonResponse:
     if not clauses:
         return JsonResponse({"count": 0, "next": None, "previous": None, "results": []})
     result = api_selectors.memory_list_where(tenant=key.tenant, clauses=clauses, page=page, page_size=size)
+    _looked(key, "list", result.items, clauses)
 
     def link(number: int) -> str:
         return request.build_absolute_uri(f"{request.path}?page={number}&page_size={size}")
@@ -149,6 +157,7 @@ def memories_search(request: HttpRequest) -> JsonResponse:
     records = api_selectors.memory_search_where(
         tenant=key.tenant, clauses=clauses, query=data["query"], limit=top_k, threshold=threshold
     )
+    _looked(key, "search", records, clauses)
     return JsonResponse({"results": _page_dicts(key.tenant, records)})
 
 
@@ -159,9 +168,10 @@ UPDATE_FIELDS = frozenset({"text", "metadata", "timestamp", "expiration_date"})
 def memory_detail(request: HttpRequest, memory_id: str) -> JsonResponse:
     key = require(request, "read" if request.method == "GET" else "write")
     query_params(request, allowed=frozenset({"delete_linked", "org_id", "project_id"}))
-    member = api_selectors.memory_owner(tenant=key.tenant, memory_id=memory_id)
+    member = access.access_memory_for_key(key=key, memory_id=memory_id)
     if request.method == "GET":
         record = selectors.memory_get(member=member, memory_id=memory_id)
+        _looked(key, "get", [record])
         return JsonResponse(record.as_dict(user_id=member.external_id))
     if request.method == "DELETE":
         services.memory_delete(member=member, memory_id=memory_id, via="api")
@@ -182,8 +192,9 @@ def memory_detail(request: HttpRequest, memory_id: str) -> JsonResponse:
 def memory_history(request: HttpRequest, memory_id: str) -> JsonResponse:
     key = require(request, "read")
     query_params(request, allowed=frozenset({"org_id", "project_id"}))
-    member = api_selectors.memory_owner(tenant=key.tenant, memory_id=memory_id)
+    member = access.access_memory_for_key(key=key, memory_id=memory_id)
     entries = selectors.memory_history(member=member, memory_id=memory_id)
+    key_read_record(key=key, action="history", counts={member.subject_id: 1}, everyone=False)
     return JsonResponse([
         {"memory_id": str(memory_id), "user_id": member.external_id, "event": e.event, "old_memory": e.old_text,
          "new_memory": e.new_text, "role": e.role, "created_at": e.at.isoformat() if e.at else None}
@@ -201,24 +212,24 @@ def memories_root(request: HttpRequest) -> HttpResponse:
 
 def _delete_all(request: HttpRequest) -> JsonResponse:
     key = request.app_key
-    params = query_params(request, allowed=ENTITY | {"org_id", "project_id"})
+    params = query_params(request, allowed=ENTITY | {"org_id", "project_id", "confirm_app_id"})
     scope = {k: params.get(k) for k in ENTITY}
     if scope["app_id"] is not None and scope["app_id"] != key.tenant.slug:
         raise ApiError(404, NOT_FOUND, "app_id")
     if scope["user_id"] is None and scope["agent_id"] is None and scope["run_id"] is None:
         if scope["app_id"] is None:
             raise ApiError(400, "delete_all needs user_id, agent_id, run_id or (tenant admin) app_id.", "user_id")
-        return _offboard(request)
+        return _offboard(request, params.get("confirm_app_id"))
     require(request, "write")
     raw = filters_parse(None, top_level={k: v for k, v in scope.items() if k != "app_id"})
     if any(v == "*" for v in scope.values()):
         raise ApiError(400, "'*' is not allowed in a deletion.", "user_id")
     members: list[Membership]
     if scope["user_id"] is not None:
-        member = access_membership_for_external(tenant=key.tenant, external_id=scope["user_id"], create=False)
+        member = access.access_member_for_key(key=key, external_id=scope["user_id"], create=False)
         members = [member] if member is not None else []
     else:
-        members = api_selectors.members_in_scope(tenant=key.tenant, clauses=clauses_resolve(tenant=key.tenant, raw=raw))
+        members = api_selectors.members_in_scope(tenant=key.tenant, clauses=clauses_resolve(key=key, raw=raw))
     erased = 0
     for member in members:
         receipt = services.memory_delete_all(
@@ -228,11 +239,13 @@ def _delete_all(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"message": "Memories deleted successfully!", "deleted": erased})
 
 
-def _offboard(request: HttpRequest) -> JsonResponse:
-    key = require(request, "tenant_admin")
+def _offboard(request: HttpRequest, confirm: str | None) -> JsonResponse:
+    """Tenant offboarding through the API: only with a tenant-admin key made by a superuser and
+    ``confirm_app_id=<the tenant's app_id>`` (memportal.access.access_key_offboarding)."""
+    tenant = access.access_key_offboarding(key=request.app_key, confirm=confirm)
     from memportal.offboarding.services import offboarding_start  # another app; imported when used
 
-    job = offboarding_start(tenant=key.tenant, requested_by=None, via="api")
+    job = offboarding_start(tenant=tenant, requested_by=request.app_key.created_by, via="api")
     return JsonResponse(
         {"message": "Tenant offboarding started: every memory of this app will be erased.", "job_id": str(job.pk)},
         status=202,
@@ -250,7 +263,7 @@ def exports_create(request: HttpRequest) -> JsonResponse:
     if schema is not None and not isinstance(schema, str | dict):
         raise InvalidInput("schema", "must be a JSON schema (object or string)")
     raw = filters_parse(data.get("filters"), top_level=_entities(data))
-    clauses_resolve(tenant=key.tenant, raw=raw)  # validates the ids now rather than at download
+    clauses_resolve(key=key, raw=raw)  # validates the ids now rather than at download
     export = MemoryExportRequest.objects.create(
         tenant=key.tenant, app_key=key, filters=[c.as_json() for c in raw]
     )
@@ -270,10 +283,10 @@ def exports_get(request: HttpRequest) -> HttpResponse:
         raw, ident, created = clauses_from_json(export.filters), str(export.id), export.created_at
     else:
         raw, ident, created = filters_parse(data.get("filters"), top_level=_entities(data)), None, timezone.now()
-    clauses = clauses_resolve(tenant=key.tenant, raw=raw)
+    clauses = clauses_resolve(key=key, raw=raw)
     # Computed at download and streamed: nothing holding memory text is stored for later.
     response = StreamingHttpResponse(
-        _export_stream(key.tenant, clauses, ident, created), content_type="application/json"
+        _export_stream(key, clauses, ident, created), content_type="application/json"
     )
     response["Cache-Control"] = "no-store"
     return response
@@ -288,7 +301,8 @@ def _uuid_or_none(value: Any) -> str | None:
         return None
 
 
-def _export_stream(tenant: Tenant, clauses: list[Clause], ident: str | None, created: Any) -> Iterator[str]:
+def _export_stream(key: AppKey, clauses: list[Clause], ident: str | None, created: Any) -> Iterator[str]:
+    tenant = key.tenant
     head = {"id": ident, "status": "completed", "app_id": tenant.slug, "created_at": created.isoformat()}
     yield json.dumps(head)[:-1] + ', "memories": ['
     if clauses:
@@ -297,9 +311,11 @@ def _export_stream(tenant: Tenant, clauses: list[Clause], ident: str | None, cre
         for record in api_selectors.memory_iter_where(tenant=tenant, clauses=clauses):
             batch.append(record)
             if len(batch) == 500:
+                _looked(key, "export", batch, clauses)
                 yield ("" if first else ",") + ",".join(json.dumps(d) for d in _page_dicts(tenant, batch))
                 first, batch = False, []
         if batch:
+            _looked(key, "export", batch, clauses)
             yield ("" if first else ",") + ",".join(json.dumps(d) for d in _page_dicts(tenant, batch))
     yield "]}"
 
@@ -312,7 +328,7 @@ def portal_sessions(request: HttpRequest) -> JsonResponse:
     if data.get("user_id") is None:
         raise ApiError(400, "user_id is required.", "user_id")
     # Created if new, so an app's "See what we remember about you" button works before any memory.
-    member = access_membership_for_external(tenant=key.tenant, external_id=data["user_id"], create=True)
+    member = access.access_member_for_key(key=key, external_id=data["user_id"], create=True)
     token, raw = portal_token_create(member=member, app_key=key)
     url = request.build_absolute_uri(reverse("agents:portal_enter", args=[raw]))
     return JsonResponse({"url": url, "expires_at": token.expires_at.isoformat()}, status=201)

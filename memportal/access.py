@@ -1,0 +1,274 @@
+"""The access policy: every lookup of a protected object by an actor, and every grant rule.
+
+Zulip's ``access_*`` pattern: each function looks the object up *inside what the actor may
+reach* and raises ``NotFound`` (a 404) alike for a missing object and for someone else's, so no
+answer tells an actor that a foreign object exists. Role refusals that reveal nothing (a member
+opening the staff area) raise ``Forbidden`` (a 403). ``write=True`` variants add the rules for
+changing the object. Views, API handlers, jobs and commands call these and decide nothing
+themselves; ``tests/attack`` drives every route against them.
+
+Actors: a signed-in person (``request.user``), tenant staff (a staff membership), a superuser,
+an app key (``AppKey``, confined to its tenant and to the people its app has named), and the
+holder of a portal link.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from memportal.memory.errors import MembershipEnded
+from memportal.memory.models import ErasureReceipt, Membership, Tenant
+
+if TYPE_CHECKING:
+    from memportal.agents.models import AppKey, PortalToken
+    from memportal.offboarding.models import OffboardingJob
+    from memportal.staff.models import ExportJob
+
+
+class NotFound(Http404):
+    """Missing, malformed, or not the actor's: callers cannot tell which."""
+
+
+class Forbidden(PermissionDenied):
+    """The actor's role may never do this (it reveals nothing about any object)."""
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        raise NotFound() from None
+
+
+def _authenticated(user: AbstractBaseUser | None) -> bool:
+    return user is not None and bool(user.is_authenticated)
+
+
+# --- people -----------------------------------------------------------------------------------------
+def person_memberships(*, user: AbstractBaseUser) -> list[Membership]:
+    """The signed-in person's active memberships, oldest first. Never creates one: nobody is
+    joined to a tenant by visiting a page (only by signing up or an explicit action)."""
+    if not _authenticated(user):
+        return []
+    return list(
+        Membership.objects.filter(user=user, ended_at__isnull=True, tenant__offboarded_at__isnull=True)
+        .select_related("tenant").order_by("created_at", "pk")
+    )
+
+
+def person_membership_pick(*, members: list[Membership], tenant_slug: Any) -> Membership | None:
+    """The membership a browser request acts as: the one the session chose among the person's
+    own, else their first. ``tenant_slug`` only ever selects among ``members``."""
+    for member in members:
+        if member.tenant.slug == tenant_slug:
+            return member
+    return members[0] if members else None
+
+
+def person_memberships_all(*, user: AbstractBaseUser) -> list[Membership]:
+    """All the person's memberships, active and ended (account erased there, or tenant offboarded)."""
+    if not _authenticated(user):
+        return []
+    return list(Membership.objects.filter(user=user).select_related("tenant").order_by("created_at", "pk"))
+
+
+def access_receipt(*, user: AbstractBaseUser, receipt_id: Any) -> ErasureReceipt:
+    """One of the person's own erasure receipts (of an active or an ended membership, including
+    their tenant's offboarding receipt), else NotFound."""
+    rid = _uuid(receipt_id)
+    if not _authenticated(user):
+        raise NotFound()
+    receipt = (
+        ErasureReceipt.objects.filter(pk=rid, membership__user=user).select_related("tenant").first()
+        or ErasureReceipt.objects.filter(
+            pk=rid, kind=ErasureReceipt.Kind.TENANT, tenant__memberships__user=user
+        ).select_related("tenant").first()
+    )
+    if receipt is None:
+        raise NotFound()
+    return receipt
+
+
+def receipts_for_anonymous_session(*, receipt_ids: Any) -> list[ErasureReceipt]:
+    """Receipts of an account deleted in this browser session (ids the deletion itself stored)."""
+    ids = [str(_uuid(r)) for r in receipt_ids] if isinstance(receipt_ids, list) else []
+    return list(ErasureReceipt.objects.filter(pk__in=ids, kind=ErasureReceipt.Kind.ACCOUNT).select_related("tenant"))
+
+
+# --- staff ------------------------------------------------------------------------------------------
+def staff_tenants(*, user: AbstractBaseUser) -> QuerySet[Tenant]:
+    """Tenants the user may audit and manage keys of: superusers all live ones; else where they are
+    active staff. Offboarded tenants are no one's to audit (their receipts stay with admins)."""
+    if not _authenticated(user):
+        return Tenant.objects.none()
+    live = Tenant.objects.filter(offboarded_at__isnull=True)
+    if user.is_superuser:
+        return live
+    return live.filter(
+        memberships__user=user, memberships__role=Membership.Role.STAFF, memberships__ended_at__isnull=True
+    ).distinct()
+
+
+def access_staff_area(*, user: AbstractBaseUser) -> None:
+    """403 for anyone who is staff of no tenant at all (members, strangers)."""
+    if not staff_tenants(user=user).exists():
+        raise Forbidden("Staff only.")
+
+
+def access_tenant_for_staff(*, user: AbstractBaseUser, slug: Any) -> Tenant:
+    access_staff_area(user=user)
+    if not isinstance(slug, str):
+        raise NotFound()
+    tenant = staff_tenants(user=user).filter(slug=slug).first()
+    if tenant is None:
+        raise NotFound()
+    return tenant
+
+
+def access_export_job(*, user: AbstractBaseUser, tenant: Tenant, job_id: Any) -> ExportJob:
+    """An export job of this tenant requested by this user (superusers: any); else NotFound."""
+    from memportal.staff.models import ExportJob
+
+    jobs = export_jobs_visible(user=user, tenant=tenant)
+    job = jobs.filter(pk=_uuid(job_id)).first()
+    if job is None:
+        raise NotFound()
+    assert isinstance(job, ExportJob)
+    return job
+
+
+def export_jobs_visible(*, user: AbstractBaseUser, tenant: Tenant) -> QuerySet[ExportJob]:
+    from memportal.staff.models import ExportJob
+
+    jobs = ExportJob.objects.filter(tenant=tenant)
+    return jobs if user.is_superuser else jobs.filter(requested_by=user)
+
+
+def access_app_key(*, user: AbstractBaseUser, key_id: Any, write: bool = False) -> AppKey:
+    """A key of a tenant the user manages; revoking a tenant-admin key is for superusers only."""
+    from memportal.agents.models import AppKey
+
+    if isinstance(key_id, bool) or not str(key_id).isdigit():
+        raise NotFound()
+    key = AppKey.objects.filter(pk=int(key_id), tenant__in=staff_tenants(user=user)).select_related("tenant").first()
+    if key is None:
+        raise NotFound()
+    if write and key.can_admin and not user.is_superuser:
+        raise Forbidden("Only a superuser can change a tenant-admin key.")
+    return key
+
+
+def key_grant_check(*, creator: AbstractBaseUser | None, permissions: set[str]) -> None:
+    """Who may grant what: read and write by anyone allowed to make keys for the tenant (its staff,
+    checked by access_tenant_for_staff; the command line); tenant_admin only by a superuser."""
+    if "tenant_admin" in permissions and not (_authenticated(creator) and creator.is_superuser):
+        raise Forbidden("Only a superuser can create a key with tenant-admin power.")
+
+
+# --- superusers -------------------------------------------------------------------------------------
+def access_superuser(*, user: AbstractBaseUser) -> None:
+    if not (_authenticated(user) and user.is_superuser):
+        raise Forbidden("Only superusers can offboard a tenant.")
+
+
+def access_tenant_for_offboarding(*, user: AbstractBaseUser, slug: Any) -> Tenant:
+    access_superuser(user=user)
+    tenant = Tenant.objects.filter(slug=slug).first() if isinstance(slug, str) else None
+    if tenant is None:
+        raise NotFound()
+    return tenant
+
+
+def access_offboarding_job(*, user: AbstractBaseUser, job_id: Any) -> OffboardingJob:
+    from memportal.offboarding.models import OffboardingJob
+
+    access_superuser(user=user)
+    job = OffboardingJob.objects.select_related("tenant", "requested_by").filter(pk=_uuid(job_id)).first()
+    if job is None:
+        raise NotFound()
+    return job
+
+
+# --- app keys ---------------------------------------------------------------------------------------
+KEY_PERMISSIONS = ("read", "write", "tenant_admin")
+
+
+def key_may(*, key: AppKey, permission: str) -> bool:
+    """What a key may do now. Tenant-admin power holds only while the key's creator is a superuser:
+    a key made (or kept) by anyone else never erases a tenant."""
+    if permission == "read":
+        return key.can_read
+    if permission == "write":
+        return key.can_write
+    if permission == "tenant_admin":
+        creator = key.created_by
+        return key.can_admin and creator is not None and creator.is_active and creator.is_superuser
+    return False
+
+
+def access_key_offboarding(*, key: AppKey, confirm: Any) -> Tenant:
+    """Offboarding through the API: a tenant-admin key made by a superuser, and the request must
+    repeat the tenant's app_id in ``confirm_app_id`` (an explicit confirmation, not a default)."""
+    if not key_may(key=key, permission="tenant_admin"):
+        raise Forbidden("Offboarding needs a tenant-admin key created by a superuser.")
+    if confirm != key.tenant.slug:
+        raise Forbidden(f"To erase the whole tenant, repeat its app_id: confirm_app_id={key.tenant.slug}.")
+    return key.tenant
+
+
+def access_member_for_key(*, key: AppKey, external_id: Any, create: bool) -> Membership | None:
+    """The person an app means by its own ``user_id``, inside the key's tenant only.
+
+    None (the caller answers "not found") when unknown and ``create`` is false. A person who
+    erased their data here (their id survives only as a keyed hash) is MembershipEnded (410):
+    the app cannot silently start a new record about them.
+    """
+    from memportal.erasure import external_id_hash
+    from memportal.memory.tenancy import membership_for_external
+
+    if key.tenant.offboarded_at is not None:
+        raise MembershipEnded()
+    member = membership_for_external(tenant=key.tenant, external_id=external_id, create=False)
+    if member is not None or not create:
+        return member
+    if Membership.objects.filter(
+        tenant=key.tenant, external_id_hash=external_id_hash(app_id=key.tenant.slug, external_id=str(external_id))
+    ).exists():
+        raise MembershipEnded()
+    return membership_for_external(tenant=key.tenant, external_id=external_id, create=True)
+
+
+def access_memory_for_key(*, key: AppKey, memory_id: Any) -> Membership:
+    """The owner (a person the app has named, in the key's tenant) of a memory; MemoryNotFound
+    alike for a malformed, missing, foreign-tenant or browser-only person's memory."""
+    from memportal.memory.api_selectors import memory_owner
+
+    return memory_owner(tenant=key.tenant, memory_id=memory_id)
+
+
+# --- portal links -----------------------------------------------------------------------------------
+def access_portal_link(*, raw: Any, lock: bool = False) -> PortalToken:
+    """A portal link that can still sign its person in: unused, unexpired, made by a key that is
+    still active (revoking the key kills its links), for a membership that has not ended."""
+    from memportal.agents.models import PortalToken, token_hash
+
+    if not isinstance(raw, str) or not 20 <= len(raw) <= 100:
+        raise NotFound()
+    tokens = PortalToken.objects.select_related("membership__tenant", "app_key__tenant")
+    if lock:
+        tokens = tokens.select_for_update(of=("self",))
+    token = tokens.filter(token_hash=token_hash(raw), used_at__isnull=True, expires_at__gt=timezone.now()).first()
+    if token is None or token.app_key is None or not token.app_key.is_active:
+        raise NotFound()
+    member = token.membership
+    if (member.ended_at is not None or member.tenant.offboarded_at is not None
+            or member.tenant_id != token.app_key.tenant_id):
+        raise NotFound()
+    return token
