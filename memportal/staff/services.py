@@ -237,7 +237,9 @@ def export_job_process(*, job: ExportJob, batch_size: int | None = None) -> Expo
     path = export_job_path(job)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(path.suffix + ".part")
-    running = ExportJob.objects.filter(pk=job.pk, state=ExportJob.State.RUNNING)
+    # Live: claimed by a worker (or processed directly by a command or test). An erasure moves it to "erased".
+    live_states = [ExportJob.State.QUEUED, ExportJob.State.RUNNING]
+    running = ExportJob.objects.filter(pk=job.pk, state__in=live_states)
     written = 0
     try:
         with open(partial, "w", encoding="utf-8", newline="") as out:
@@ -250,7 +252,7 @@ def export_job_process(*, job: ExportJob, batch_size: int | None = None) -> Expo
                         break  # erased (or expired) meanwhile: stop reading
         with transaction.atomic():
             state = ExportJob.objects.select_for_update().filter(pk=job.pk).values_list("state", flat=True).first()
-            if state != ExportJob.State.RUNNING:
+            if state not in live_states:
                 partial.unlink(missing_ok=True)
             else:
                 os.replace(partial, path)

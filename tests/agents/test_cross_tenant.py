@@ -129,7 +129,7 @@ def test_key_without_tenant_admin_cannot_delete_the_tenant(mem0_client, make_key
     client.add("keep me", user_id="alice")
     with pytest.raises(platform_errors()) as err:
         client.delete_all(app_id="concierge_app")
-    assert "tenant_admin" in str(err.value)
+    assert "tenant-admin" in str(err.value)
     assert texts(client.get_all(filters={"user_id": "alice"})) == {"keep me"}
 
 

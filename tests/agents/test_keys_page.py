@@ -28,7 +28,7 @@ def test_staff_creates_a_key_shown_once_and_stored_hashed(client, staff):
 
 def test_members_cannot_manage_keys(client, owner):
     _login(client, owner)
-    assert client.get("/api/keys/").status_code == 404
+    assert client.get("/api/keys/").status_code == 403  # a role refusal: reveals no tenant
 
 
 def test_staff_cannot_see_or_revoke_another_tenants_keys(client, staff):

@@ -56,7 +56,7 @@ def test_deleting_one_memory_erases_its_history(owner):
     record = services.memory_add(member=owner.member, messages=f"{MARKER} single")[0]
     services.memory_update(member=owner.member, memory_id=record.id, text=f"{MARKER} single, corrected")
     receipt = services.memory_delete(member=owner.member, memory_id=record.id)
-    assert receipt.memories_erased == 1 and receipt.verified
+    assert receipt.memories_erased == 1 and receipt.lines.get(store="history").erased == 2
     assert _rows_with_text(MARKER) == {"vectors": 0, "history": 0, "messages": 0}
     assert not MemoryEvent.objects.filter(memory_id=record.id).exists()
 

@@ -26,4 +26,4 @@ def test_erasing_a_person_deletes_export_files_of_their_tenant(staff, owner, str
 
     assert not path.exists()
     job.refresh_from_db()
-    assert job.state == ExportJob.State.EXPIRED
+    assert job.state == ExportJob.State.ERASED  # "removed by an erasure", not "expired"
