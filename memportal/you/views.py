@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +31,7 @@ from memportal.memory.errors import InvalidInput, MembershipEnded, MemoryNotFoun
 from memportal.memory.models import ErasureReceipt, Membership
 from memportal.memory.receipts import receipt_document_signed
 from memportal.memory.tenancy import membership_join_default
+from memportal.memory.validation import single_param
 from memportal.staff.selectors import access_records_for_member
 
 from . import selectors as you_selectors
@@ -40,8 +42,13 @@ PAGE_SIZE = 25
 
 
 def _filters(params: Any) -> tuple[str | None, str | None]:
-    """agent/session filters from GET or POST; empty means "no filter" (never "*")."""
-    return (params.get("agent") or "").strip() or None, (params.get("session") or "").strip() or None
+    """agent/session filters from GET or POST; empty means "no filter" (never "*"). A repeated
+    parameter is a 400: taking the last value would let a link change what a page acts on."""
+    try:
+        agent, session = single_param(params, "agent"), single_param(params, "session")
+    except InvalidInput as exc:
+        raise BadRequest(exc.message) from exc
+    return (agent or "").strip() or None, (session or "").strip() or None
 
 
 def _memory_or_404(member: Membership, memory_id: str):
@@ -206,7 +213,10 @@ def receipt_signed(request: HttpRequest, receipt_id: str) -> HttpResponse:
 def _erase_scope(request: HttpRequest, member: Membership, *, key: str) -> HttpResponse:
     """Erase one session (key="session") or everything one agent knows (key="agent")."""
     params = request.POST if request.method == "POST" else request.GET
-    value = (params.get(key) or "").strip()
+    try:
+        value = (single_param(params, key) or "").strip()
+    except InvalidInput as exc:  # ?session=a&session=b: confirm one, erase another? never.
+        raise BadRequest(exc.message) from exc
     scope = {"agent_id": value} if key == "agent" else {"run_id": value}
     # A session or agent the person has no memories with is "not found", whoever it belongs to.
     if not value or not you_selectors.scope_exists(member=member, **scope):

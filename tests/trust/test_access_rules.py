@@ -188,3 +188,14 @@ def test_an_expired_key_portal_link_and_revoked_key_reads_nothing(client, staff)
     key, raw = appkey_create(tenant=staff.member.tenant, name="k", created_by=staff.user)
     AppKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
     assert client.post("/v3/memories/", {"filters": {"user_id": "*"}}, **_api(raw)).status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_repeated_scope_parameter_on_your_data_pages_is_a_400_and_erases_nothing(owner):
+    services.memory_add(member=owner.member, messages="keep me", agent_id="a", run_id="s1")
+    client = Client()
+    client.force_login(owner.user)
+    assert client.get(reverse("you:list"), {"agent": ["a", "b"]}).status_code == 400
+    assert client.post(reverse("you:erase_session") + "?session=s1&session=s2").status_code == 400
+    assert client.post(reverse("you:erase_session"), {"session": ["nope", "s1"]}).status_code == 400
+    assert _count("concierge_app") == 1
