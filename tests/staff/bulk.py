@@ -35,8 +35,11 @@ def bulk_memories(
     if with_history:
         with connection.cursor() as cur:
             cur.execute(
-                "INSERT INTO memory_memoryevent (memory_id, event, new_memory, is_deleted, recorded_at) "
-                "SELECT id, 'ADD', payload->>'data', false, now() FROM memportal_memories WHERE id = ANY(%s::uuid[])",
+                # As the product writes them: each history row carries its memory's scope.
+                "INSERT INTO memory_memoryevent (memory_id, event, new_memory, is_deleted, recorded_at, app_id, "
+                "subject_id, agent_id, run_id) SELECT id, 'ADD', payload->>'data', false, now(), payload->>'app_id', "
+                "payload->>'user_id', payload->>'agent_id', payload->>'run_id' "
+                "FROM memportal_memories WHERE id = ANY(%s::uuid[])",
                 [ids],
             )
         MemoryMessage.objects.bulk_create(

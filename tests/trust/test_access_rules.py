@@ -196,6 +196,6 @@ def test_a_repeated_scope_parameter_on_your_data_pages_is_a_400_and_erases_nothi
     client = Client()
     client.force_login(owner.user)
     assert client.get(reverse("you:list"), {"agent": ["a", "b"]}).status_code == 400
-    assert client.post(reverse("you:erase_session") + "?session=s1&session=s2").status_code == 400
+    assert client.get(reverse("you:erase_session"), {"session": ["s1", "s2"]}).status_code == 400
     assert client.post(reverse("you:erase_session"), {"session": ["nope", "s1"]}).status_code == 400
     assert _count("concierge_app") == 1

@@ -15,12 +15,12 @@ from django.test import Client
 from django.urls import reverse
 
 from memportal import erasure
+from memportal.crypto import document_verify
 from memportal.memory import selectors, services
 from memportal.memory.errors import MemoryNotFound
 from memportal.memory.mem0_backend import DjangoHistoryStore
 from memportal.memory.models import ErasureReceipt, Membership, MemoryEvent, MemoryMessage
 from memportal.memory.receipts import receipt_document_signed
-from memportal.crypto import document_verify
 from tests.factories import PASSWORD, tenant
 from tests.scan import database_find
 

@@ -24,7 +24,6 @@ from memportal.agents.selectors import appkey_authenticate
 from memportal.agents.services import appkey_touch
 from memportal.memory.api_selectors import ANY, Clause
 from memportal.memory.errors import InvalidInput, MembershipEnded, MemoryNotFound, MemoryPaused
-
 from memportal.memory.validation import MAX_JSON_DEPTH, has_surrogate, json_node_problem, json_nodes, json_path
 
 from .filters import RawClause

@@ -1,0 +1,1318 @@
+"""The generated attack suite: a Hypothesis state machine drives every route as every actor.
+
+Actors: people in two tenants (signed in, or holding a portal link), staff of each tenant, a
+superuser, app keys of every permission made by every kind of creator (staff, a superuser, the
+command line, a superuser later demoted, the keys page), revoked, expired and bogus keys, and
+anonymous callers. Actions: every web and API route that reads, writes, corrects, exports,
+erases, pauses, offboards or mints links, with foreign ids, "*" and repeated parameters.
+
+After every step:
+
+(a) no response body or downloaded file holds text (or an identifier) of a person the actor is
+    not entitled to, and none holds erased text or erased identifiers at all;
+(b) after any erasure, every table (every column, as text) and the export folder hold none of
+    the erased texts or identifiers;
+(c) every read of a person's memories by someone else is logged for that person's "Who looked"
+    (an access record or a key read made by that step), and the page itself lists every reader
+    (checked in a rule and at the end of every example);
+
+plus: the memory table holds exactly what the model expects (an unauthorised write or erasure
+shows up here), a browser is never silently switched to another account, and no route answers
+a 500. CI runs a bounded number of examples (``MEMPORTAL_ATTACK_EXAMPLES`` x
+``MEMPORTAL_ATTACK_STEPS``); ``python -m bench.attack`` runs 10,000+ steps (docs/security.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import traceback
+import uuid
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from hypothesis import HealthCheck, Phase, Verbosity
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+
+from memportal.agents.models import AppKey, KeyRead
+from memportal.agents.services import appkey_create, appkey_revoke
+from memportal.memory.models import Membership
+from memportal.memory.services import memory_add
+from memportal.memory.tenancy import membership_for_external
+from memportal.offboarding.models import OffboardingJob
+from memportal.offboarding.services import offboarding_run
+from memportal.staff.models import AccessRecord
+from memportal.staff.models import ExportJob as ExportJobRow
+from memportal.staff.services import export_job_claim, export_job_process
+from tests.attack.model import (
+    AGENTS,
+    APP_IDS_PER_TENANT,
+    RUNS,
+    SHORT,
+    TENANTS,
+    TOKEN_RE,
+    ExportJob,
+    Key,
+    Mem,
+    Operator,
+    Person,
+    PortalLink,
+    Receipt,
+    Text,
+    app_tables,
+    database_reset,
+    folder_reset,
+    memory_rows,
+    tables_holding,
+)
+from tests.factories import PASSWORD
+from tests.factories import person as make_person
+from tests.factories import tenant as make_tenant
+from tests.scan import database_find, files_find
+
+# --- configuration (CI defaults are small; bench.attack raises them) --------------------------------
+EXAMPLES = int(os.environ.get("MEMPORTAL_ATTACK_EXAMPLES", "3"))
+STEPS = int(os.environ.get("MEMPORTAL_ATTACK_STEPS", "40"))
+COLLECT = os.environ.get("MEMPORTAL_ATTACK_COLLECT") == "1"  # record violations and go on (bench)
+RANDOM = os.environ.get("MEMPORTAL_ATTACK_RANDOM") == "1"  # CI is derandomized; bench is not
+SHRINK = os.environ.get("MEMPORTAL_ATTACK_SHRINK") == "1"  # minimise a failing program (slow)
+STRICT = os.environ.get("MEMPORTAL_ATTACK_STRICT") == "1"  # known bugs fail too
+SUMMARY = os.environ.get("MEMPORTAL_ATTACK_SUMMARY", "")
+
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
+KEY_RE = re.compile(r"mpk_[a-z0-9]{8,16}_[A-Za-z0-9_\-]{32,128}")
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+ERASE_ALL_PHRASE, DELETE_ACCOUNT_PHRASE = "delete everything", "delete my account"
+NUMERIC_ID = 98765432101  # an app may name people by number (the API takes ints as ids)
+JUNK_IDS = ("00000000-0000-0000-0000-000000000000", "not-a-uuid", "*", "%2A", "..%2F..%2Fetc", "x" * 300)
+
+STATS: dict[str, Any] = {"steps": 0, "examples": 0, "violations": Counter(), "known": Counter(), "samples": {},
+                         "rules": Counter()}
+
+#: Bugs the suite found that are not fixed yet. Each has a plain regression test marked
+#: xfail(strict=True) in tests/attack/test_regressions.py; when the fix lands, that test
+#: XPASSes (fails), and its entry here goes too. A matcher is deliberately narrow.
+KNOWN_BUGS: dict[str, Any] = {}
+
+
+class AttackViolation(AssertionError):
+    pass
+
+
+def _route(path: str) -> str:
+    """A path with ids and tokens replaced, to group violations."""
+    path = path.split("?", 1)[0]
+    path = UUID_RE.sub("<id>", path)
+    path = re.sub(r"/portal/[^/]+/", "/portal/<token>/", path)
+    return re.sub(r"/api/keys/\d+/", "/api/keys/<pk>/", path)
+
+
+class Resp:
+    def __init__(self, status: int, text: str, location: str = "", error: str = "") -> None:
+        self.status, self.text, self.location, self.error = status, text, location, error
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            return None
+
+
+class AttackMachine(RuleBasedStateMachine):
+    export_dir: Path = Path("/nonexistent")
+    tables: list[str] = []
+
+    # --- the world ------------------------------------------------------------------------------------
+    def __init__(self) -> None:
+        super().__init__()
+        database_reset(self.tables)
+        folder_reset(self.export_dir)
+        STATS["examples"] += 1
+        self.n = 0
+        self.persons: list[Person] = []
+        self.operators: list[Operator] = []
+        self.keys: list[Key] = []
+        self.bogus: list[Key] = []
+        self.mems: dict[str, Mem] = {}
+        self.texts: dict[str, Text] = {}
+        self.links: list[PortalLink] = []
+        self.jobs: list[ExportJob] = []
+        self.api_exports: list[tuple[str, str]] = []
+        self.receipts: list[Receipt] = []
+        self.browsers: dict[Any, Client] = {}
+        self.anon = Client(raise_request_exception=True)
+        self.api = Client(raise_request_exception=True)
+        self.offboarded: set[str] = set()
+        self.offboarding_queued: set[str] = set()
+        self.web_keys = 0
+        self._build()
+
+    def _build(self) -> None:
+        User = get_user_model()
+        from allauth.account.models import EmailAddress
+
+        for slug in TENANTS:
+            make_tenant(slug)
+        staff_of: dict[str, Operator] = {}
+        for slug in TENANTS:
+            short = SHORT[slug]
+            for i in range(2):
+                made = make_person(f"{short}_person{i}", slug)
+                self.persons.append(Person(
+                    label=f"{short}P{i}", tenant=slug, kind="signup", email=made.user.email,
+                    username=made.user.username, user_pk=made.user.pk, member_pk=made.member.pk,
+                    subject_id=made.member.subject_id, state="active",
+                ))
+            made = make_person(f"{short}_staff", slug, role="staff")
+            own = Person(label=f"{short}S", tenant=slug, kind="staff", user_pk=made.user.pk,
+                         member_pk=made.member.pk, subject_id=made.member.subject_id, state="active")
+            self.persons.append(own)
+            staff_of[slug] = Operator(f"{short}Staff", slug, made.user.pk, made.user.email, own)
+            self.operators.append(staff_of[slug])
+            for i in range(APP_IDS_PER_TENANT):
+                self.persons.append(Person(label=f"{short}X{i}", tenant=slug, kind="app",
+                                           external_id=f"{short}-cust{i}"))
+        roots = {}
+        for name in ("root_admin", "former_root"):
+            user = User.objects.create_superuser(username=name, email=f"{name}@example.com", password=PASSWORD)
+            EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+            roots[name] = user
+        self.root = Operator("root", None, roots["root_admin"].pk, roots["root_admin"].email)
+        self.operators.append(self.root)
+        users = {op.user_pk: User.objects.get(pk=op.user_pk) for op in staff_of.values()}
+        for slug in TENANTS:
+            short, staff_user = SHORT[slug], users[staff_of[slug].user_pk]
+            tenant = make_tenant(slug)
+            specs = [
+                ("ro", {"read"}, "staff", staff_user), ("wo", {"write"}, "staff", staff_user),
+                ("rw", {"read", "write"}, "staff", staff_user),
+                ("admin", {"read", "write", "tenant_admin"}, "superuser", roots["root_admin"]),
+                ("cli", {"read", "write"}, "cli", None),
+                ("demoted", {"read", "write", "tenant_admin"}, "demoted", roots["former_root"]),
+                ("revoked", {"read", "write"}, "staff", staff_user),
+                ("expired", {"read", "write"}, "staff", staff_user),
+            ]
+            for name, perms, creator, by in specs:
+                row, raw = appkey_create(tenant=tenant, name=f"{short} {name} key", permissions=perms, created_by=by)
+                key = Key(f"{short}:{name}", slug, frozenset(perms), creator, raw, row.prefix, row.pk)
+                if name == "revoked":
+                    appkey_revoke(key=row)
+                    key.active = False
+                if name == "expired":
+                    AppKey.objects.filter(pk=row.pk).update(expires_at=timezone.now() - timedelta(hours=1))
+                    key.active = False
+                self.keys.append(key)
+        User.objects.filter(pk=roots["former_root"].pk).update(is_superuser=False)  # its admin keys lose power
+        real = self.keys[0]
+        self.bogus = [
+            Key("bogus:unknown", "", frozenset(), "bogus", "mpk_deadbeef00_" + "A" * 43),
+            Key("bogus:wrong-secret", real.tenant, frozenset(), "bogus", f"mpk_{real.prefix}_" + "B" * 43),
+            Key("bogus:malformed", "", frozenset(), "bogus", "not-a-key"),
+            Key("bogus:empty", "", frozenset(), "bogus", ""),
+        ]
+        # A little data to find from the first step: one memory per sign-up, two for one app person.
+        for p in self.persons:
+            if p.kind == "signup":
+                self._seed(p, AGENTS[0], RUNS[0])
+        for slug in TENANTS:
+            p = self._app_person(slug, f"{SHORT[slug]}-cust0")
+            member = membership_for_external(tenant=make_tenant(slug), external_id=p.external_id, create=True)
+            p.member_pk, p.subject_id, p.state = member.pk, member.subject_id, "active"
+            self._seed(p, AGENTS[1], RUNS[1])
+            self._seed(p, AGENTS[2], None)
+
+    def _seed(self, person: Person, agent: str | None, run: str | None) -> None:
+        text = self._new_text(person)
+        member = Membership.objects.select_related("tenant").get(pk=person.member_pk)
+        record = memory_add(member=member, messages=text.full, agent_id=agent, run_id=run)[0]
+        self.mems[str(record.id)] = Mem(str(record.id), person, text.full, [text.full], agent, run)
+
+    def teardown(self) -> None:
+        # The end of every example: everything erased is gone everywhere, and every reader of
+        # every person still here is on their "Who looked" page.
+        self._scan_erased(full=True)
+        for p in self.persons:
+            if p.active and p.tenant not in self.offboarded and p.lookers and self._can_browse(p):
+                self._who_looked_check(p)
+
+    # --- model helpers ----------------------------------------------------------------------------------
+    def _new_text(self, owner: Person | None) -> Text:
+        self.n += 1
+        token = f"tok{self.n:05d}z"
+        text = Text(f"{owner.label if owner else 'nobody'} secret {token}", token, owner)
+        self.texts[token] = text
+        return text
+
+    def _app_person(self, slug: str, external_id: str, create: bool = True) -> Person | None:
+        """The model's person the tenant's app means by ``external_id`` (its newest one)."""
+        found = [p for p in self.persons if p.kind == "app" and p.tenant == slug and p.external_id == external_id]
+        if found:
+            return found[-1]
+        if not create:
+            return None
+        count = sum(1 for p in self.persons if p.kind == "app" and p.tenant == slug)
+        person = Person(label=f"{SHORT[slug]}X{count}", tenant=slug, kind="app", external_id=external_id)
+        self.persons.append(person)
+        return person
+
+    def _learn_member(self, person: Person) -> None:
+        member = Membership.objects.filter(
+            tenant__slug=person.tenant, external_id=person.external_id, ended_at__isnull=True
+        ).first()
+        if member is None:
+            self._violation("model", "membership missing after a successful API call", person.label)
+            return
+        person.member_pk, person.subject_id, person.state = member.pk, member.subject_id, "active"
+        person.user_pk = member.user_id or person.user_pk
+
+    def _usable(self, key: Key, perm: str | None = None) -> bool:
+        if key.pk is None or not key.active or key.tenant in self.offboarded:
+            return False
+        if perm is None:
+            return True
+        if perm == "tenant_admin":
+            return "tenant_admin" in key.perms and key.creator in ("superuser", "web-superuser")
+        return perm in key.perms
+
+    def _reaches(self, key: Key, mem: Mem | None) -> bool:
+        return (mem is not None and mem.alive and mem.owner.kind == "app" and mem.owner.tenant == key.tenant
+                and mem.owner.active and key.tenant not in self.offboarded)
+
+    def _audits(self, actor: Any, slug: Any) -> bool:
+        return isinstance(actor, Operator) and slug in TENANTS and slug not in self.offboarded and (
+            actor.superuser or actor.tenant == slug)
+
+    def _live_person(self, actor: Any) -> Person | None:
+        """The active person a browser request acts as ("your data"): a person, or a staff member's own
+        membership; None for superusers (no membership), strangers and ended memberships."""
+        if isinstance(actor, Operator):
+            actor = actor.person
+        if isinstance(actor, Person) and actor.active and actor.tenant not in self.offboarded:
+            return actor
+        return None
+
+    @staticmethod
+    def _same_user(actor: Any, person: Person) -> bool:
+        return actor is person or (isinstance(actor, Operator) and actor.person is person)
+
+    def _can_browse(self, identity: Any) -> bool:
+        return identity is None or (identity.user_pk is not None and not getattr(identity, "account_deleted", False))
+
+    def _people_with_browsers(self) -> list[Person]:
+        return [p for p in self.persons if p.kind != "staff" and p.user_pk is not None and not p.account_deleted]
+
+    def _web_actors(self) -> list[Any]:
+        return [None, *self.operators, *self._people_with_browsers()]
+
+    def _browser(self, identity: Any) -> Client:
+        if identity is None:
+            return self.anon
+        client = self.browsers.get(identity)
+        if client is None:
+            client = Client(raise_request_exception=True)
+            client.force_login(get_user_model().objects.get(pk=identity.user_pk))
+            self.browsers[identity] = client
+        return client
+
+    def _erase(self, mems: list[Mem], tenant: str) -> None:
+        for mem in mems:
+            mem.alive = False
+            for version in mem.versions:
+                self.texts[TOKEN_RE.search(version).group(0)].erased = True
+        for job in self.jobs:  # any erasure in a tenant removes all of its export files
+            if job.tenant == tenant and job.state in ("queued", "done"):
+                job.state = "erased"
+
+    def _alive(self, person: Person, agent: str | None = None, run: str | None = None) -> list[Mem]:
+        return [m for m in self.mems.values() if m.alive and m.owner is person
+                and (agent is None or m.agent == agent) and (run is None or m.run == run)]
+
+    def _identifiers(self) -> dict[str, list[Person]]:
+        holders: dict[str, list[Person]] = {}
+        for p in self.persons:
+            if p.state == "absent":
+                continue
+            for ident in (p.email, p.external_id):
+                if ident:
+                    holders.setdefault(ident, []).append(p)
+        return holders
+
+    def _erased_identifiers(self) -> list[str]:
+        return [i for i, holders in self._identifiers().items() if all(h.ids_erased for h in holders)]
+
+    def _erased_texts(self) -> list[str]:
+        return [t.full for t in self.texts.values() if t.erased]
+
+    # --- drawing ------------------------------------------------------------------------------------------
+    @staticmethod
+    def pick(data: Any, seq: Any, label: str) -> Any:
+        seq = list(seq)
+        return data.draw(st.sampled_from(seq), label=label)
+
+    def _user_id_pool(self) -> list[Any]:
+        ids = [f"{SHORT[s]}-cust{i}" for s in TENANTS for i in range(APP_IDS_PER_TENANT)]
+        ids += [p.email for p in self.persons if p.kind == "signup"][:2]
+        return [*ids, "*", "", ["ca-cust0"], {"in": ["ca-cust0"]}, NUMERIC_ID]
+
+    @staticmethod
+    def _valid_id(value: Any, key: Key) -> tuple[bool, str]:
+        """Whether the API takes ``value`` as a user_id (ints are ids too), and its string form."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        return isinstance(value, str) and bool(ID_RE.match(value)) and key.tenant in TENANTS, str(value)
+
+    def _memory_pool(self) -> list[tuple[str, Mem | None]]:
+        pool: list[tuple[str, Mem | None]] = [(m.id, m) for m in self.mems.values()]
+        if self.mems:
+            first = next(iter(self.mems.values()))
+            pool += [(first.id.upper(), first), (f"urn:uuid:{first.id}", first)]
+        return pool + [(j, None) for j in JUNK_IDS]
+
+    def _query_pool(self) -> list[str]:
+        tokens = sorted(self.texts)
+        return ["secret", "food preferences", *(p.label for p in self.persons[:4]), *tokens[-6:], *tokens[:3]]
+
+    def _filters(self, data: Any, key: Key) -> tuple[dict | None, dict]:
+        ids = [i for i in self._user_id_pool() if isinstance(i, str) and i and i != "*"]
+        other = next(s for s in TENANTS if s != key.tenant) if key.tenant in TENANTS else TENANTS[0]
+        x, y = self.pick(data, ids, "x"), self.pick(data, ids, "y")
+        agent, run = self.pick(data, AGENTS, "agent"), self.pick(data, RUNS, "run")
+        shapes = {
+            "user": ({"user_id": x}, {}),
+            "star": ({"user_id": "*"}, {}),
+            "and": ({"AND": [{"user_id": x}, {"agent_id": agent}]}, {}),
+            "or": ({"OR": [{"user_id": x}, {"user_id": y}]}, {}),
+            "in": ({"user_id": {"in": [x, y]}}, {}),
+            "agent_star": ({"agent_id": "*"}, {}),
+            "run": ({"run_id": run}, {}),
+            "other_app": ({"app_id": other, "user_id": "*"}, {}),
+            "own_app": ({"AND": [{"app_id": key.tenant or other}, {"user_id": "*"}]}, {}),
+            "top": (None, {"user_id": x}),
+            "top_other_app": (None, {"user_id": x, "app_id": other}),
+            "not": ({"NOT": {"user_id": x}}, {}),
+            "gte": ({"user_id": {"gte": x}}, {}),
+        }
+        return shapes[self.pick(data, sorted(shapes), "filters")]
+
+    # --- one request, checked ---------------------------------------------------------------------
+    def _marks(self) -> tuple[int, dict[tuple[int, str], int]]:
+        with connection.cursor() as cur:
+            cur.execute("SELECT coalesce(max(id), 0) FROM staff_accessrecord")
+            access_max = cur.fetchone()[0]
+            cur.execute("SELECT app_key_id, subject_id, sum(requests) FROM agents_keyread GROUP BY 1, 2")
+            reads = {(r[0], r[1]): r[2] for r in cur.fetchall()}
+        return access_max, reads
+
+    def _send(self, actor: Any, method: str, path: str, *, form: dict | str | None = None, body: Any = None,
+              hx: bool = False, portal: Person | None = None, job: str | None = None, client: Client | None = None,
+              check_identity: bool = True) -> Resp:
+        STATS["requests"] = STATS.get("requests", 0) + 1
+        if isinstance(actor, Key):
+            client = self.api
+            headers = {"Authorization": f"Token {actor.raw}"} if actor.raw else {}
+        else:
+            client = client or self._browser(actor)
+            headers = {}
+        if hx:
+            headers["HX-Request"] = "true"
+        sent = path
+        kwargs: dict[str, Any] = {"headers": headers}
+        if body is not None:
+            sent += json.dumps(body)
+            kwargs.update(data=json.dumps(body), content_type="application/json")
+        elif isinstance(form, str):  # pre-encoded, e.g. with a repeated parameter
+            sent += form
+            kwargs.update(data=form, content_type="application/x-www-form-urlencoded")
+        elif form is not None:
+            sent += urlencode(form, doseq=True)
+            kwargs["data"] = form
+        marks = self._marks()
+        try:
+            response = client.generic(method, path, **kwargs) if method not in ("GET", "POST") else (
+                client.get(path, **kwargs) if method == "GET" else client.post(path, **kwargs))
+            if getattr(response, "streaming", False):
+                raw = b"".join(response.streaming_content)
+            else:
+                raw = response.content
+            response.close()
+            resp = Resp(response.status_code, raw.decode("utf-8", "replace"), response.get("Location", ""))
+        except Exception as exc:  # a 500: every one is a bug
+            self._violation("server error", f"{method} {_route(path)} as {actor!r}: "
+                            f"{type(exc).__name__}: {str(exc)[:300]}\n{traceback.format_exc(limit=6)}", _route(path))
+            return Resp(500, "", error=type(exc).__name__)
+        self._check_response(actor, path, sent, resp, marks, portal=portal, job=job)
+        if check_identity and not isinstance(actor, Key):
+            self._identity_check(actor, client, path)
+        return resp
+
+    def _identity_check(self, actor: Any, client: Client, path: str) -> None:
+        expected = None if actor is None else actor.user_pk
+        got = client.session.get("_auth_user_id")
+        if (None if got is None else int(got)) != expected:
+            self._violation("account switched", f"after {_route(path)} the browser of {actor!r} is signed in as "
+                            f"user {got}, expected {expected}", _route(path))
+
+    def _entitled(self, actor: Any, path: str) -> set[Person]:
+        """Whose texts this actor may receive on this route."""
+        if isinstance(actor, Key):
+            if not self._usable(actor, "read"):
+                return set()
+            return {p for p in self.persons if p.kind == "app" and p.tenant == actor.tenant and p.active}
+        if path.startswith("/staff/"):
+            slug = path.split("/")[2]
+            if not self._audits(actor, slug):
+                return set()
+            return {p for p in self.persons if p.tenant == slug and p.active}
+        me = self._live_person(actor)
+        return {me} if me else set()
+
+    def _entitled_ids(self, actor: Any, path: str, portal: Person | None) -> set[Person]:
+        """Whose identifiers (email, the app's id) this actor may receive on this route."""
+        out: set[Person] = set()
+        if portal is not None:
+            out.add(portal)
+        if isinstance(actor, Key):
+            return out | {p for p in self.persons if p.kind == "app" and p.tenant == actor.tenant}
+        if path.startswith("/staff/"):
+            slug = path.split("/")[2]
+            if self._audits(actor, slug):
+                out |= {p for p in self.persons if p.tenant == slug}
+            return out
+        if isinstance(actor, Person):
+            out.add(actor)
+        return out
+
+    def _check_response(self, actor: Any, path: str, sent: str, resp: Resp, marks: Any, *,
+                        portal: Person | None, job: str | None) -> None:
+        body = resp.text
+        if not body:
+            return
+        route = _route(path)
+        entitled = self._entitled(actor, path)
+        read: set[Person] = set()
+        for token, text in self.texts.items():
+            if text.full in sent:
+                continue  # the actor's own input, echoed
+            needle = text.full if token in sent else token
+            if needle not in body:
+                continue
+            owner = text.owner.label if text.owner else "nobody"
+            if text.erased:
+                self._violation("(a) erased text served", f"{route} as {actor!r} (HTTP {resp.status}) served "
+                                f"erased text of {owner}: {text.full!r}", route)
+            elif text.owner is None or text.owner not in entitled:
+                self._violation("(a) foreign text served", f"{route} as {actor!r} (HTTP {resp.status}) served "
+                                f"{owner}'s text {text.full!r}", route)
+            else:
+                read.add(text.owner)
+        allowed = self._entitled_ids(actor, path, portal)
+        for ident, holders in self._identifiers().items():
+            if ident in sent or ident not in body:
+                continue
+            if all(h.ids_erased for h in holders):
+                self._violation("(a) erased identifier served",
+                                f"{route} as {actor!r} served erased identifier {ident!r}", route)
+            elif not any(h in allowed for h in holders):
+                self._violation("(a) foreign identifier served", f"{route} as {actor!r} (HTTP {resp.status}) "
+                                f"served {ident!r} of {holders}", route)
+        for owner in read:
+            if not self._same_user(actor, owner):
+                self._check_logged(actor, owner, marks, f"{route} (HTTP {resp.status}, sent {sent[:300]!r})", job)
+
+    def _check_logged(self, actor: Any, owner: Person, marks: Any, where: str, job: str | None) -> None:
+        """(c): a read by anyone but the person is on the person's 'Who looked' (made by this step)."""
+        access_max, reads = marks
+        route = where.split(" ", 1)[0]
+        if isinstance(actor, Key):
+            now = KeyRead.objects.filter(app_key_id=actor.pk, subject_id=owner.subject_id)
+            total = sum(now.values_list("requests", flat=True))
+            if total > reads.get((actor.pk, owner.subject_id), 0):
+                owner.lookers.add(actor.looker_label)
+            else:
+                self._violation("(c) read not logged", f"{where}: key {actor!r} read {owner.label}'s memories "
+                                "and no key read was recorded", route)
+        elif isinstance(actor, Operator):
+            records = AccessRecord.objects.filter(actor_id=actor.user_pk, subject_ids__contains=[owner.subject_id])
+            logged = records.filter(id__gt=access_max).exists() or (
+                job is not None and records.filter(filters__job=job).exists())
+            if logged:
+                owner.lookers.add(actor.email)
+            else:
+                self._violation("(c) read not logged", f"{where}: {actor!r} read {owner.label}'s memories "
+                                f"and no access record names {actor.email} with them"
+                                + (f" (export job {job})" if job else ""), route)
+        else:
+            self._violation("(c) read not logged", f"{where}: {actor!r} read {owner.label}'s memories", route)
+
+    def _violation(self, kind: str, detail: str, route: str = "") -> None:
+        for bug, matches in KNOWN_BUGS.items():
+            if matches(kind, detail, route) and not STRICT:
+                STATS["known"][bug] += 1
+                return
+        signature = f"{kind} | {route}"
+        STATS["violations"][signature] += 1
+        STATS["samples"].setdefault(signature, detail[:2000])
+        if not COLLECT:
+            raise AttackViolation(f"{kind}: {detail}")
+
+    def _expect(self, what: str, expected: bool, ok: bool, resp: Resp, route: str, actor: Any) -> None:
+        if ok and not expected:
+            self._violation("unauthorised effect", f"{what} as {actor!r} succeeded (HTTP {resp.status}) "
+                            f"but must be refused: {resp.text[:300]}", route)
+        elif expected and not ok and resp.status != 500:
+            self._violation("model: refused", f"{what} as {actor!r} was refused (HTTP {resp.status}) "
+                            f"but should succeed: {resp.text[:300]}", route)
+
+    # --- invariants ---------------------------------------------------------------------------------------
+    @invariant()
+    def memory_table_matches_the_model(self) -> None:
+        rows = memory_rows()
+        live = {m.id: m for m in self.mems.values() if m.alive}
+        for mid, (text, subject, app_id, _agent, _run) in rows.items():
+            mem = live.get(mid)
+            if mem is None:
+                self._violation("unauthorised effect", f"memory {mid} {text!r} (user {subject}, {app_id}) "
+                                "is stored but no entitled action wrote it", "memory table")
+                self._adopt(mid, text, subject)
+            elif (text, subject, app_id) != (mem.text, mem.owner.subject_id, mem.owner.tenant):
+                self._violation("unauthorised effect", f"memory {mid} is {text!r} of {subject}/{app_id}, the "
+                                f"model says {mem.text!r} of {mem.owner.label}", "memory table")
+                mem.text = text or mem.text
+        for mid, mem in live.items():
+            if mid not in rows:
+                self._violation("unauthorised effect", f"{mem!r} vanished without an entitled erasure",
+                                "memory table")
+                self._erase([mem], mem.owner.tenant)
+
+    def _adopt(self, mid: str, text: str, subject: str) -> None:
+        """(collect mode) take an unexpected row into the model so one bug is reported once."""
+        match = TOKEN_RE.search(text or "")
+        owner = next((p for p in self.persons if p.subject_id == subject), None)
+        if match and owner is not None:
+            self.texts[match.group(0)].owner = owner
+            self.mems[mid] = Mem(mid, owner, text, [text], None, None)
+
+    @invariant()
+    def export_folder_holds_nothing_erased(self) -> None:
+        needles = self._erased_texts() + self._erased_identifiers()
+        for name, needle in files_find(self.export_dir, needles):
+            self._violation("(b) erased data in an export file", f"{name} holds {needle!r}", "export folder")
+
+    def _scan_erased(self, full: bool = False) -> None:
+        """(b): no erased text or identifier in any table (every column) or file."""
+        needles = self._erased_texts() + self._erased_identifiers()
+        if not needles:
+            return
+        for table in tables_holding(self.tables, needles):
+            columns = [f"{t}.{c} holds {n!r}" for t, c, n in database_find(needles) if t == table]
+            self._violation("(b) erased data still stored", "; ".join(columns) or f"a row of {table}", table)
+
+    def _who_looked_check(self, person: Person) -> None:
+        resp = self._send(person, "GET", "/you/who-looked/")
+        if resp.status != 200:
+            self._violation("(c) who-looked unavailable", f"{person!r} got HTTP {resp.status}", "/you/who-looked/")
+            return
+        for label in sorted(person.lookers):
+            if label not in resp.text:
+                self._violation("(c) reader missing from who-looked",
+                                f"{person.label}'s page does not name {label}", "/you/who-looked/")
+
+    def _step(self) -> None:
+        STATS["steps"] += 1
+        STATS["rules"][traceback.extract_stack(limit=2)[0].name] += 1
+
+    # --- API: writes -------------------------------------------------------------------------------------
+    @rule(data=st.data())
+    def api_add(self, data: Any) -> None:
+        self._step()
+        key = self.pick(data, self.keys + self.bogus, "key")
+        target = self.pick(data, self._user_id_pool(), "user_id")
+        variant = self.pick(data, ["plain", "plain", "filters_same", "filters_conflict", "app_other", "app_own",
+                                   "agent_star"], "variant")
+        agent, run = self.pick(data, (None, *AGENTS), "agent"), self.pick(data, (None, *RUNS), "run")
+        count = data.draw(st.integers(1, 2), label="messages")
+        path = self.pick(data, ["/v1/memories/", "/v3/memories/add/", "/api/v1/memories/"], "path")
+        valid, target_id = self._valid_id(target, key)
+        owner = self._app_person(key.tenant, target_id, create=False) if valid else None
+        expected = (self._usable(key, "write") and valid and variant in ("plain", "filters_same", "app_own")
+                    and not (owner is not None and (owner.state == "ended" or owner.paused)))
+        if expected and owner is None:
+            owner = self._app_person(key.tenant, target_id)
+        texts = [self._new_text(owner if expected else None) for _ in range(count)]
+        body: dict[str, Any] = {"messages": [{"role": "user", "content": t.full} for t in texts]}
+        if variant == "filters_same":
+            body["filters"] = {"user_id": target}
+        else:
+            body["user_id"] = target
+        other = next((s for s in TENANTS if s != key.tenant), TENANTS[0])
+        if variant == "filters_conflict":
+            body["filters"] = {"user_id": "sb-cust1" if target != "sb-cust1" else "ca-cust1"}
+        if variant in ("app_other", "app_own"):
+            body["app_id"] = other if variant == "app_other" else key.tenant
+        if variant == "agent_star":
+            body["agent_id"] = "*"
+        elif agent:
+            body["agent_id"] = agent
+        if run:
+            body["run_id"] = run
+        resp = self._send(key, "POST", path, body=body)
+        ok = resp.status == 200
+        self._expect("add", expected, ok, resp, _route(path), key)
+        if ok and expected:
+            self._learn_member(owner)
+            results = (resp.json() or {}).get("results", [])
+            for item, text in zip(results, texts, strict=False):
+                if item.get("memory") != text.full:
+                    self._violation("model", f"add answered {item.get('memory')!r} for {text.full!r}", path)
+                self.mems[item["id"]] = Mem(item["id"], owner, text.full, [text.full], agent, run)
+
+    @rule(data=st.data())
+    def api_update(self, data: Any) -> None:
+        self._step()
+        key = self.pick(data, self.keys + self.bogus[:2], "key")
+        mid, mem = self.pick(data, self._memory_pool(), "memory")
+        expected = self._usable(key, "write") and self._reaches(key, mem) and not mem.owner.paused
+        text = self._new_text(mem.owner if expected else None)
+        path = f"/v1/memories/{quote(mid, safe=':')}/"
+        resp = self._send(key, "PUT", path, body={"text": text.full})
+        ok = resp.status == 200
+        self._expect("update", expected, ok, resp, _route(path), key)
+        if ok and expected:
+            mem.text = text.full
+            mem.versions.append(text.full)
+
+    @rule(data=st.data())
+    def api_delete(self, data: Any) -> None:
+        self._step()
+        key = self.pick(data, self.keys + self.bogus[:2], "key")
+        mid, mem = self.pick(data, self._memory_pool(), "memory")
+        expected = self._usable(key, "write") and self._reaches(key, mem)
+        path = f"/v1/memories/{quote(mid, safe=':')}/"
+        resp = self._send(key, "DELETE", path)
+        ok = resp.status == 200
+        self._expect("delete", expected, ok, resp, _route(path), key)
+        if ok and expected:
+            self._erase([mem], mem.owner.tenant)
+            self._scan_erased()
+
+    @rule(data=st.data())
+    def api_delete_all(self, data: Any) -> None:
+        self._step()
+        key = self.pick(data, self.keys + self.bogus[:2], "key")
+        variant = self.pick(data, ["user", "user_agent", "user_run", "agent", "run", "user_star", "repeat",
+                                   "app_other", "agent_star", "none"], "variant")
+        ids = [i for i in self._user_id_pool() if isinstance(i, str) and i and i != "*"]
+        x, y = self.pick(data, ids, "user_id"), self.pick(data, ids, "other_user_id")
+        agent, run = self.pick(data, AGENTS, "agent"), self.pick(data, RUNS, "run")
+        other = next((s for s in TENANTS if s != key.tenant), TENANTS[0])
+        query = {
+            "user": [("user_id", x)], "user_agent": [("user_id", x), ("agent_id", agent)],
+            "user_run": [("user_id", x), ("run_id", run)], "agent": [("agent_id", agent)], "run": [("run_id", run)],
+            "user_star": [("user_id", "*")], "repeat": [("user_id", y), ("user_id", x)],
+            "app_other": [("user_id", x), ("app_id", other)], "agent_star": [("agent_id", "*")], "none": [],
+        }[variant]
+        path = self.pick(data, ["/v1/memories/", "/api/v1/memories/"], "path") + "?" + urlencode(query)
+        expected = self._usable(key, "write") and variant in ("user", "user_agent", "user_run", "agent", "run")
+        scope_agent = agent if variant in ("user_agent", "agent") else None
+        scope_run = run if variant in ("user_run", "run") else None
+        if variant.startswith("user"):
+            person = self._app_person(key.tenant, x, create=False) if key.tenant in TENANTS else None
+            targets = [person] if person is not None and person.active else []
+        else:
+            targets = [p for p in self.persons if p.kind == "app" and p.tenant == key.tenant and p.active
+                       and self._alive(p, scope_agent, scope_run)]
+        doomed = [m for p in targets for m in self._alive(p, scope_agent, scope_run)]
+        resp = self._send(key, "DELETE", path)
+        ok = resp.status == 200
+        self._expect("delete_all", expected, ok, resp, _route(path), key)
+        if ok and expected:
+            deleted = (resp.json() or {}).get("deleted")
+            if deleted != len(doomed):
+                self._violation("unauthorised effect", f"delete_all {query} as {key!r} erased {deleted}, the "
+                                f"model expected {len(doomed)}: {doomed}", _route(path))
+            if targets:
+                self._erase(doomed, key.tenant)
+            self._scan_erased()
+
+    @rule(data=st.data())
+    def api_portal_link(self, data: Any) -> None:
+        self._step()
+        key = self.pick(data, self.keys + self.bogus[:2], "key")
+        target = self.pick(data, self._user_id_pool(), "user_id")
+        path = self.pick(data, ["/api/v1/portal-sessions", "/api/v1/portal-sessions/"], "path")
+        valid, target_id = self._valid_id(target, key)
+        owner = self._app_person(key.tenant, target_id, create=False) if valid else None
+        expected = self._usable(key, "write") and valid and not (owner is not None and owner.state == "ended")
+        resp = self._send(key, "POST", path, body={"user_id": target})
+        ok = resp.status == 201
+        self._expect("portal link", expected, ok, resp, _route(path), key)
+        if ok and expected:
+            owner = owner or self._app_person(key.tenant, target_id)
+            self._learn_member(owner)
+            raw = (resp.json() or {}).get("url", "").rstrip("/").rsplit("/portal/", 1)[-1]
+            self.links.append(PortalLink(raw, owner, key))
+
+    # --- API: reads ---------------------------------------------------------------------------------------
+    @rule(data=st.data())
+    def api_list(self, data: Any) -> None:
+        self._step()
+        key = self.pick(data, self.keys + self.bogus, "key")
+        filters, top = self._filters(data, key)
+        path = self.pick(data, ["/v3/memories/", "/v2/memories/", "/api/v3/memories/"], "path")
+        body = {**top, **({"filters": filters} if filters is not None else {})}
+        if data.draw(st.booleans(), label="paged"):
+            body["page_size"] = 2
+            path += "?page=" + self.pick(data, ["1", "2", "0", "-1", "99999999999"], "page")
+        resp = self._send(key, "POST", path, body=body)
+        if resp.status == 200 and not self._usable(key, "read"):
+            self._violation("unauthorised effect", f"list as {key!r} answered 200", _route(path))
+
+    @rule(data=st.data())
+    def api_search(self, data: Any) -> None:
+        self._step()
+        key = self.pick(data, self.keys + self.bogus, "key")
+        filters, top = self._filters(data, key)
+        path = self.pick(data, ["/v3/memories/search/", "/v2/memories/search/", "/v1/memories/search/"], "path")
+        body = {"query": self.pick(data, self._query_pool(), "query"), **top,
+                **({"filters": filters} if filters is not None else {})}
+        body["top_k"] = self.pick(data, [1, 5, 100], "top_k")
+        resp = self._send(key, "POST", path, body=body)
+        if resp.status == 200 and not self._usable(key, "read"):
+            self._violation("unauthorised effect", f"search as {key!r} answered 200", _route(path))
+
+    @rule(data=st.data())
+    def api_get(self, data: Any) -> None:
+        self._step()
+        key = self.pick(data, self.keys + self.bogus[:2], "key")
+        mid, mem = self.pick(data, self._memory_pool(), "memory")
+        history = data.draw(st.booleans(), label="history")
+        path = f"/v1/memories/{quote(mid, safe=':')}/" + ("history/" if history else "")
+        resp = self._send(key, "GET", path)
+        self._expect("history" if history else "get", self._usable(key, "read") and self._reaches(key, mem),
+                     resp.status == 200, resp, _route(path), key)
+
+    @rule(data=st.data())
+    def api_export(self, data: Any) -> None:
+        self._step()
+        key = self.pick(data, self.keys + self.bogus[:2], "key")
+        if self.api_exports and data.draw(st.booleans(), label="fetch an earlier export"):
+            export_id, _slug = self.pick(data, self.api_exports, "export")
+            resp = self._send(key, "POST", "/v1/exports/get/", body={"memory_export_id": export_id})
+        else:
+            filters, top = self._filters(data, key)
+            body = {**top, **({"filters": filters} if filters is not None else {})}
+            if data.draw(st.booleans(), label="create"):
+                resp = self._send(key, "POST", "/v1/exports/", body={**body, "schema": {"type": "object"}})
+                if resp.status == 201:
+                    self.api_exports.append(((resp.json() or {}).get("id", ""), key.tenant))
+            else:
+                resp = self._send(key, "POST", "/v1/exports/get/", body=body)
+        if resp.status in (200, 201) and not self._usable(key, "read"):
+            self._violation("unauthorised effect", f"export as {key!r} answered {resp.status}", "/v1/exports/")
+
+    @rule(data=st.data())
+    def api_offboard(self, data: Any) -> None:
+        """DELETE /v1/memories/?app_id=<slug>&confirm_app_id=<slug>: only a superuser's admin key."""
+        self._step()
+        key = self.pick(data, self.keys + self.bogus[:2], "key")
+        variant = self.pick(data, ["no_confirm", "wrong_confirm", "other_app", "confirm"], "variant")
+        slug = key.tenant or TENANTS[0]
+        other = next(s for s in TENANTS if s != slug)
+        query = {"no_confirm": [("app_id", slug)], "wrong_confirm": [("app_id", slug), ("confirm_app_id", other)],
+                 "other_app": [("app_id", other), ("confirm_app_id", other)],
+                 "confirm": [("app_id", slug), ("confirm_app_id", slug)]}[variant]
+        path = "/v1/memories/?" + urlencode(query)
+        expected = self._usable(key, "tenant_admin") and variant == "confirm"
+        resp = self._send(key, "DELETE", path)
+        ok = resp.status == 202
+        self._expect("offboard", expected, ok, resp, _route(path), key)
+        if ok and expected:
+            self.offboarding_queued.add(slug)
+
+    # --- portal links ------------------------------------------------------------------------------------
+    @precondition(lambda self: bool(self.links))
+    @rule(data=st.data())
+    def portal_open(self, data: Any) -> None:
+        self._step()
+        link = self.pick(data, self.links, "link")
+        holder = self.pick(data, ["fresh", "anonymous", *(a for a in self._web_actors() if a is not None)], "browser")
+        action = self.pick(data, ["look", "continue", "continue_sign_out"], "action")
+        identity = None if holder in ("fresh", "anonymous") else holder
+        client = Client(raise_request_exception=True) if holder == "fresh" else self._browser(identity)
+        valid = (not link.used and self._usable(link.key) and link.person.active)
+        path = f"/portal/{link.raw}/"
+        resp = self._send(identity, "GET", path, portal=link.person, client=client)
+        self._expect("portal look", valid, resp.status == 200, resp, "/portal/<token>/", identity)
+        if action == "look":
+            return
+        already = identity is link.person
+        sign_out = action == "continue_sign_out"
+        resp = self._send(identity, "POST", path, form={"sign_out": "1"} if sign_out else {}, portal=link.person,
+                          client=client, check_identity=False)
+        if identity is not None and not already and not sign_out:
+            if resp.status != 302 or resp.location != path:
+                self._violation("account switched", f"a link for {link.person!r} opened in {identity!r}'s "
+                                f"browser without 'sign out' answered {resp.status} {resp.location}", "/portal/")
+            self._identity_check(identity, client, path)
+            return
+        ok = resp.status == 302 and resp.location == "/you/"
+        self._expect("portal continue", valid, ok, resp, "/portal/<token>/", identity)
+        if ok and valid:
+            link.used = True
+            link.person.user_pk = Membership.objects.get(pk=link.person.member_pk).user_id
+            if identity is not None:
+                self.browsers.pop(identity, None)
+            if holder == "anonymous":
+                self.anon = Client(raise_request_exception=True)
+            self.browsers[link.person] = client
+            self._identity_check(link.person, client, path)
+        else:
+            self._identity_check(identity, client, path)
+
+    # --- "Your data" -------------------------------------------------------------------------------------
+    def _web_actor(self, data: Any) -> Any:
+        return self.pick(data, self._web_actors(), "actor")
+
+    @rule(data=st.data())
+    def web_list(self, data: Any) -> None:
+        self._step()
+        actor = self._web_actor(data)
+        params = {k: v for k, v in (
+            ("agent", self.pick(data, (None, *AGENTS, "*", "nobody"), "agent")),
+            ("session", self.pick(data, (None, *RUNS, "*"), "session")),
+            ("page", self.pick(data, (None, "2", "x"), "page")),
+        ) if v}
+        self._send(actor, "GET", "/you/" + ("?" + urlencode(params) if params else ""))
+
+    @rule(data=st.data())
+    def web_search(self, data: Any) -> None:
+        self._step()
+        actor = self._web_actor(data)
+        params = {"q": self.pick(data, self._query_pool(), "q")}
+        if data.draw(st.booleans(), label="agent filter"):
+            params["agent"] = self.pick(data, (*AGENTS, "*"), "agent")
+        self._send(actor, "GET", "/you/search/?" + urlencode(params), hx=data.draw(st.booleans(), label="htmx"))
+
+    @rule(data=st.data())
+    def web_memory(self, data: Any) -> None:
+        """Detail, edit (GET/POST) and delete (GET/POST, htmx or not) of any id, own or not."""
+        self._step()
+        actor = self._web_actor(data)
+        mid, mem = self.pick(data, self._memory_pool(), "memory")
+        action = self.pick(data, ["detail", "edit_form", "edit", "delete_confirm", "delete", "delete_htmx"], "action")
+        me = self._live_person(actor)
+        own = me is not None and mem is not None and mem.alive and mem.owner is me
+        base = f"/you/memories/{quote(mid, safe=':')}/"
+        route = _route(base) + action
+        if action in ("detail", "edit_form", "delete_confirm"):
+            path = base + {"detail": "", "edit_form": "edit/", "delete_confirm": "delete/"}[action]
+            resp = self._send(actor, "GET", path)
+            self._expect(action, own, resp.status == 200, resp, route, actor)
+            return
+        if action == "edit":
+            text = self._new_text(mem.owner if own else None)
+            resp = self._send(actor, "POST", base + "edit/", form={"text": text.full})
+            ok = resp.status == 302 and resp.location.startswith("/you/memories/")
+            self._expect("edit", own, ok, resp, route, actor)
+            if ok and own:
+                mem.text = text.full
+                mem.versions.append(text.full)
+            return
+        htmx = action == "delete_htmx"
+        resp = self._send(actor, "POST", base + "delete/", hx=htmx)
+        ok = resp.status == 200 if htmx else (resp.status == 302 and resp.location.startswith("/you/receipts/"))
+        self._expect("delete", own, ok, resp, route, actor)
+        if ok and own:
+            self._erase([mem], me.tenant)
+            self._receipt(resp, me)
+            self._scan_erased()
+
+    def _receipt(self, resp: Resp, person: Person | None) -> None:
+        found = UUID_RE.search(resp.location) if resp.location.startswith("/you/receipts/") else None
+        if found:
+            self.receipts.append(Receipt(found.group(0), person))
+
+    @rule(data=st.data())
+    def web_erase_scope(self, data: Any) -> None:
+        self._step()
+        actor = self._web_actor(data)
+        key = self.pick(data, ["session", "agent"], "scope")
+        value = self.pick(data, [*(RUNS if key == "session" else AGENTS), "*", "", "nobody"], "value")
+        method = self.pick(data, ["GET", "POST"], "method")
+        me = self._live_person(actor)
+        doomed = self._alive(me, agent=value if key == "agent" else None,
+                             run=value if key == "session" else None) if me and value not in ("*", "") else []
+        path = f"/you/erase/{key}/"
+        if method == "GET":
+            resp = self._send(actor, "GET", path + "?" + urlencode({key: value}))
+            self._expect(f"erase {key} confirm", bool(doomed), resp.status == 200, resp, path, actor)
+            return
+        resp = self._send(actor, "POST", path, form={key: value})
+        ok = resp.status == 302 and resp.location.startswith("/you/receipts/")
+        self._expect(f"erase {key}", bool(doomed), ok, resp, path, actor)
+        if ok and doomed:
+            self._erase(doomed, me.tenant)
+            self._receipt(resp, me)
+            self._scan_erased()
+
+    def _reauth(self, actor: Any) -> bool:
+        """allauth's re-authentication (password), at most once per browser per example."""
+        if actor is None:
+            return False
+        client = self._browser(actor)
+        if getattr(client, "reauthed", False):
+            return True
+        if isinstance(actor, Person) and actor.kind == "app":
+            return True  # a portal user has no password: allauth has nothing to ask
+        resp = self._send(actor, "POST", "/accounts/reauthenticate/", form={"password": PASSWORD})
+        client.reauthed = resp.status == 302
+        return client.reauthed
+
+    def _fresh_auth(self, actor: Any) -> bool:
+        if actor is None:
+            return False
+        if isinstance(actor, Person) and actor.kind == "app":
+            return True
+        return bool(getattr(self._browser(actor), "reauthed", False))
+
+    @rule(data=st.data())
+    def web_erase_all(self, data: Any) -> None:
+        self._step()
+        actor = self._web_actor(data)
+        if data.draw(st.booleans(), label="re-authenticate first"):
+            self._reauth(actor)
+        phrase = self.pick(data, [ERASE_ALL_PHRASE, "delete", ""], "phrase")
+        me = self._live_person(actor)
+        expected = me is not None and self._fresh_auth(actor) and phrase == ERASE_ALL_PHRASE
+        doomed = self._alive(me) if me else []
+        resp = self._send(actor, "POST", "/you/erase/everything/", form={"confirm": phrase})
+        ok = resp.status == 302 and resp.location.startswith("/you/receipts/")
+        self._expect("erase everything", expected, ok, resp, "/you/erase/everything/", actor)
+        if ok and expected:
+            self._erase(doomed, me.tenant)
+            self._receipt(resp, me)
+            self._scan_erased()
+
+    @rule(data=st.data())
+    def web_account_delete(self, data: Any) -> None:
+        """A person deletes their account (staff and superusers keep theirs: see docs/security.md)."""
+        self._step()
+        actor = self.pick(data, [None, *self._people_with_browsers()], "actor")
+        if data.draw(st.booleans(), label="re-authenticate first"):
+            self._reauth(actor)
+        phrase = self.pick(data, [DELETE_ACCOUNT_PHRASE, "delete everything"], "phrase")
+        expected = actor is not None and self._fresh_auth(actor) and phrase == DELETE_ACCOUNT_PHRASE
+        client = self._browser(actor)
+        resp = self._send(actor, "POST", "/you/account/delete/", form={"confirm": phrase}, check_identity=False)
+        ok = resp.status == 302 and resp.location.startswith("/you/account/deleted/")
+        self._expect("account deletion", expected, ok, resp, "/you/account/delete/", actor)
+        if not (ok and expected):
+            if actor is not None:
+                self._identity_check(actor, client, "/you/account/delete/")
+            return
+        if actor.active and actor.tenant not in self.offboarded:
+            self._erase(self._alive(actor), actor.tenant)
+            actor.state = "ended"
+        actor.ids_erased = True
+        actor.account_deleted = True
+        self.browsers.pop(actor, None)
+        self._identity_check(None, client, "/you/account/delete/")
+        self._send(None, "GET", "/you/account/deleted/", client=client)
+        self._scan_erased()
+
+    @rule(data=st.data())
+    def web_download(self, data: Any) -> None:
+        self._step()
+        self._send(self._web_actor(data), "GET", "/you/download/")
+
+    @rule(data=st.data())
+    def web_pause(self, data: Any) -> None:
+        self._step()
+        actor = self._web_actor(data)
+        paused = data.draw(st.booleans(), label="pause")
+        me = self._live_person(actor)
+        resp = self._send(actor, "POST", "/you/pause/", form={"paused": "1" if paused else "0"})
+        ok = resp.status == 302 and resp.location == "/you/pause/"
+        self._expect("pause", me is not None, ok, resp, "/you/pause/", actor)
+        if ok and me is not None:
+            me.paused = paused
+
+    @rule(data=st.data())
+    def web_who_looked(self, data: Any) -> None:
+        self._step()
+        people = [p for p in self.persons if p.lookers and p.user_pk and not p.account_deleted
+                  and p.active and p.tenant not in self.offboarded]
+        if people:
+            self._who_looked_check(self.pick(data, people, "person"))
+        else:
+            self._send(self._web_actor(data), "GET", "/you/who-looked/")
+
+    @rule(data=st.data())
+    def web_assistant(self, data: Any) -> None:
+        self._step()
+        actor = self._web_actor(data)
+        agent = self.pick(data, [*AGENTS, "*"], "agent")
+        run = self.pick(data, [*RUNS, "*"], "run")
+        me = self._live_person(actor)
+        expected = me is not None and not me.paused and agent in AGENTS[:2] and run != "*"
+        text = self._new_text(me if expected else None)
+        self._send(actor, "POST", "/assistant/turn/", form={"agent": agent, "run_id": run, "message": text.full},
+                   hx=data.draw(st.booleans(), label="htmx"))
+        stored = [(mid, row) for mid, row in memory_rows().items() if row[0] == text.full]
+        if expected and len(stored) == 1 and stored[0][1][1] == me.subject_id:
+            mid = stored[0][0]
+            self.mems[mid] = Mem(mid, me, text.full, [text.full], agent, run)
+        elif expected:
+            self._violation("model: refused", f"assistant turn as {actor!r} stored {len(stored)} rows",
+                            "/assistant/turn/")
+
+    @rule(data=st.data())
+    def web_receipt(self, data: Any) -> None:
+        self._step()
+        actor = self._web_actor(data)
+        receipt = self.pick(data, [*self.receipts, Receipt(str(uuid.UUID(int=5)), None)], "receipt")
+        signed = data.draw(st.booleans(), label="signed")
+        path = f"/you/receipts/{receipt.id}/" + ("signed.json" if signed else "")
+        resp = self._send(actor, "GET", path)
+        if resp.status == 200 and receipt.person is not None and not self._same_user(actor, receipt.person):
+            self._violation("unauthorised effect", f"{actor!r} opened {receipt!r}", _route(path))
+
+    @rule(data=st.data())
+    def web_switch_app(self, data: Any) -> None:
+        self._step()
+        actor = self._web_actor(data)
+        self._send(actor, "POST", "/you/app/", form={"tenant": self.pick(data, [*TENANTS, "*", ""], "tenant")})
+
+    # --- staff ---------------------------------------------------------------------------------------------
+    def _audit_params(self, data: Any, slug: str, export: bool = False) -> list[tuple[str, str]]:
+        subjects = [p.subject_id for p in self.persons if p.subject_id]
+        params: list[tuple[str, str]] = []
+        person = self.pick(data, [None, "any", "*", *subjects[:6], *subjects[-2:]], "person")
+        if person:
+            params.append(("person", person))
+            if data.draw(st.integers(0, 5), label="repeat person") == 0:
+                params.append(("person", self.pick(data, subjects or ["any"], "second person")))
+        for name, pool in (("agent", AGENTS), ("session", RUNS)):
+            value = self.pick(data, [None, None, "any", *pool, "zzz"], name)
+            if value:
+                params.append((name, value))
+        own_texts = [t.full for t in self.texts.values() if t.owner and t.owner.tenant == slug and not t.erased]
+        q = self.pick(data, [None, None, *self._query_pool(), *own_texts[-2:]], "q")
+        if q:
+            params.append(("q", q))
+            params.append(("mode", self.pick(data, ["text", "semantic"], "mode")))
+        if not export:
+            size = self.pick(data, [None, "25", "200", "7"], "page_size")
+            if size:
+                params.append(("page_size", size))
+        return params
+
+    def _staff_actor(self, data: Any) -> Any:
+        """Staff and superusers most of the time; anyone else to be refused."""
+        if data.draw(st.integers(0, 3), label="stranger") == 0:
+            return self._web_actor(data)
+        return self.pick(data, self.operators, "operator")
+
+    @rule(data=st.data())
+    def staff_audit(self, data: Any) -> None:
+        self._step()
+        actor = self._staff_actor(data)
+        slug = self.pick(data, [*TENANTS, "nope"], "slug")
+        params = self._audit_params(data, slug)
+        path = f"/staff/{slug}/" + ("?" + urlencode(params) if params else "")
+        resp = self._send(actor, "GET", path)
+        if resp.status == 200 and not self._audits(actor, slug):
+            self._violation("unauthorised effect", f"{actor!r} opened the audit of {slug}", "/staff/<slug>/")
+
+    @rule(data=st.data())
+    def staff_export(self, data: Any) -> None:
+        """The streamed export (GET) or a background export (POST), with the audit's filters."""
+        self._step()
+        actor = self._staff_actor(data)
+        slug = self.pick(data, [*TENANTS, "nope"], "slug")
+        params = [("fmt", self.pick(data, ["jsonl", "csv", "xml"], "fmt")), *self._audit_params(data, slug, True)]
+        if data.draw(st.booleans(), label="background"):
+            resp = self._send(actor, "POST", f"/staff/{slug}/export/jobs/", form=urlencode(params))
+            started = resp.status == 302 and resp.location.startswith(f"/staff/{slug}/export/jobs/")
+            found = UUID_RE.search(resp.location) if started else None
+            if found and self._audits(actor, slug):
+                self.jobs.append(ExportJob(found.group(0), slug, actor))
+            elif started:
+                self._violation("unauthorised effect", f"{actor!r} started an export of {slug}", "/staff/export/jobs/")
+            return
+        resp = self._send(actor, "GET", f"/staff/{slug}/export/?" + urlencode(params))
+        if resp.status == 200 and not self._audits(actor, slug):
+            self._violation("unauthorised effect", f"{actor!r} exported {slug}", "/staff/<slug>/export/")
+
+    @precondition(lambda self: bool(self.jobs))
+    @rule(data=st.data())
+    def staff_export_job(self, data: Any) -> None:
+        self._step()
+        actor = self._staff_actor(data)
+        job = self.pick(data, self.jobs, "job")
+        view = self.pick(data, ["download", "download", "detail", "progress"], "view")
+        slug = job.tenant if data.draw(st.integers(0, 4), label="other slug") else next(
+            s for s in TENANTS if s != job.tenant)
+        path = f"/staff/{slug}/export/jobs/{job.id}/" + ("" if view == "detail" else f"{view}/")
+        resp = self._send(actor, "GET", path, job=job.id)
+        if view == "download" and resp.status == 200:
+            may = self._audits(actor, slug) and slug == job.tenant and (actor is job.requester or actor.superuser)
+            if not may or job.state != "done":
+                self._violation("unauthorised effect", f"{actor!r} downloaded {job!r} via {slug}",
+                                "/staff/export/jobs/download/")
+
+    @precondition(lambda self: any(j.state == "queued" for j in self.jobs) or bool(self.offboarding_queued))
+    @rule(data=st.data())
+    def worker(self, data: Any) -> None:
+        """One pass of the background worker: an export job, or an offboarding run to its end."""
+        self._step()
+        choices = (["export"] if any(j.state == "queued" for j in self.jobs) else []) + (
+            ["offboarding"] if self.offboarding_queued else [])
+        if self.pick(data, choices, "work") == "export":
+            row = export_job_claim()
+            if row is None:
+                self._violation("model", "a queued export was not claimable", "worker")
+                return
+            export_job_process(job=row)
+            job = next((j for j in self.jobs if j.id == str(row.pk)), None)
+            state = ExportJobRow.objects.get(pk=row.pk).state
+            if job is None or job.state != "queued":
+                self._violation("unauthorised effect", f"the worker ran {job!r} (db {state})", "worker")
+            elif state == "done":
+                job.state = "done"
+            return
+        slug = sorted(self.offboarding_queued)[0]
+        job = OffboardingJob.objects.filter(tenant__slug=slug, state="queued").order_by("created_at").first()
+        self.offboarding_queued.discard(slug)
+        if job is None:
+            self._violation("model", f"no queued offboarding for {slug}", "worker")
+            return
+        done = offboarding_run(job=job)
+        if done.state != "done":
+            self._violation("(b) offboarding unverified", f"{slug}: {done.state} {done.error} {done.verification}",
+                            "offboarding")
+        self._offboard(slug)
+
+    def _offboard(self, slug: str) -> None:
+        self.offboarded.add(slug)
+        self._erase([m for m in self.mems.values() if m.alive and m.owner.tenant == slug], slug)
+        for p in self.persons:
+            if p.tenant == slug and p.state == "active":
+                p.state = "ended"
+                if p.kind == "app":
+                    p.ids_erased = True
+            elif p.tenant == slug and p.kind == "app" and p.state == "ended":
+                p.ids_erased = True
+        self._scan_erased()
+
+    # --- keys page, offboarding pages ------------------------------------------------------------------
+    @rule(data=st.data())
+    def keys_page(self, data: Any) -> None:
+        self._step()
+        actor = self._staff_actor(data)
+        slug = self.pick(data, [*TENANTS, "nope"], "slug")
+        action = self.pick(data, ["list", "create", "revoke"], "action")
+        if action == "list":
+            self._send(actor, "GET", "/api/keys/?" + urlencode({"tenant": slug}))
+            return
+        if action == "revoke":
+            key = self.pick(data, self.keys, "key")
+            resp = self._send(actor, "POST", f"/api/keys/{key.pk}/revoke/")
+            ok = resp.status == 302
+            may = self._audits(actor, key.tenant) and ("tenant_admin" not in key.perms or actor.superuser)
+            self._expect("revoke", may, ok, resp, "/api/keys/<pk>/revoke/", actor)
+            if ok and may:
+                key.active = False
+            return
+        perms = {p: data.draw(st.booleans(), label=p) for p in ("can_read", "can_write", "can_admin")}
+        self.web_keys += 1
+        form = {"tenant": slug, "name": f"web key {self.web_keys}", **{k: "on" for k, v in perms.items() if v}}
+        resp = self._send(actor, "POST", "/api/keys/", form=form)
+        raw = KEY_RE.search(resp.text) if resp.status == 200 else None
+        superuser = isinstance(actor, Operator) and actor.superuser
+        granted = {"read"} if perms["can_read"] else set()
+        granted |= {"write"} if perms["can_write"] else set()
+        granted |= {"tenant_admin"} if perms["can_admin"] and superuser else set()
+        expected = self._audits(actor, slug) and bool(granted)
+        self._expect("create key", expected, raw is not None, resp, "/api/keys/", actor)
+        if raw and expected:
+            row = AppKey.objects.get(prefix=raw.group(0).split("_")[1])
+            got = set(row.permissions)
+            if got != granted or row.tenant.slug != slug:
+                self._violation("unauthorised effect", f"{actor!r} asked for {sorted(granted)} in {slug}, got "
+                                f"{sorted(got)} in {row.tenant.slug}", "/api/keys/")
+            self.keys.append(Key(f"{SHORT[slug]}:web{self.web_keys}", slug, frozenset(got),
+                                 "web-superuser" if superuser else "web-staff", raw.group(0), row.prefix, row.pk))
+
+    @rule(data=st.data())
+    def offboarding_pages(self, data: Any) -> None:
+        self._step()
+        actor = self._staff_actor(data)
+        slug = self.pick(data, [*TENANTS, "nope"], "slug")
+        page = self.pick(data, ["/offboarding/", f"/offboarding/tenants/{slug}/",
+                                f"/offboarding/jobs/{uuid.UUID(int=7)}/"], "page")
+        resp = self._send(actor, "GET", page)
+        if resp.status == 200 and not (isinstance(actor, Operator) and actor.superuser):
+            self._violation("unauthorised effect", f"{actor!r} opened {page}", _route(page))
+
+    @rule(data=st.data())
+    def web_offboard(self, data: Any) -> None:
+        """The superuser's offboarding form: re-authenticate, type the app_id, start."""
+        self._step()
+        actor = self._staff_actor(data)
+        slug = self.pick(data, TENANTS, "slug")
+        if data.draw(st.booleans(), label="re-authenticate first"):
+            self._reauth(actor)
+        self._send(actor, "GET", f"/offboarding/tenants/{slug}/confirm/")
+        typed = self.pick(data, ["wrong", next(s for s in TENANTS if s != slug), slug], "typed")
+        resp = self._send(actor, "POST", f"/offboarding/tenants/{slug}/start/",
+                          form={"confirm": typed, "memberships": "end"})
+        ok = resp.status == 302 and resp.location.startswith("/offboarding/jobs/")
+        superuser = isinstance(actor, Operator) and actor.superuser
+        expected = superuser and self._fresh_auth(actor) and typed == slug and slug not in self.offboarded
+        if slug in self.offboarded:
+            return  # a second job for an offboarded tenant finds nothing more to do
+        self._expect("offboarding start", expected, ok, resp, "/offboarding/tenants/<slug>/start/", actor)
+        if ok and expected:
+            self.offboarding_queued.add(slug)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_attack_state_machine(settings, export_dir):
+    """Every actor against every route; invariants (a), (b), (c) after every step."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEMPORTAL = {**settings.MEMPORTAL, "API_RATE_LIMIT": 10**9}
+    AttackMachine.export_dir = export_dir
+    AttackMachine.tables = app_tables()
+    phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if SHRINK else [])
+    started = time.monotonic()
+    STATS.update(steps=0, examples=0, requests=0, violations=Counter(), known=Counter(), samples={}, rules=Counter())
+    try:
+        run_state_machine_as_test(AttackMachine, settings=hsettings(
+            max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, derandomize=not RANDOM,
+            database=None, phases=phases, verbosity=Verbosity.normal, print_blob=False,
+            suppress_health_check=list(HealthCheck),
+        ))
+    finally:
+        summary = {
+            "steps": STATS["steps"], "examples": STATS["examples"], "requests": STATS.get("requests", 0),
+            "steps_per_example": STEPS, "seconds": round(time.monotonic() - started, 1),
+            "violations": sum(STATS["violations"].values()),
+            "violation_kinds": dict(STATS["violations"]), "samples": STATS["samples"],
+            "known_bugs": dict(STATS["known"]), "rules": dict(sorted(STATS["rules"].items())),
+        }
+        if SUMMARY:
+            Path(SUMMARY).write_text(json.dumps(summary, indent=2))
+    assert not STATS["violations"], json.dumps(summary, indent=2)
