@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from . import views
 from .api import views as api
@@ -35,4 +35,7 @@ urlpatterns = [
     path("portal/<str:token>/", views.portal_enter, name="portal_enter"),
     path("assistant/", views.assistant, name="assistant"),
     path("assistant/turn/", views.assistant_turn, name="assistant_turn"),
+    # Anything else under the API's prefixes is a JSON 404 in the platform's {"detail": ...} shape,
+    # never Django's HTML page (the mem0 clients would show that HTML as the error message).
+    re_path(r"^(?:api/)?v[0-9]+/", api.not_found, name="api_not_found"),
 ]

@@ -85,3 +85,14 @@ def test_openapi_lists_unimplemented_endpoints(client):
     assert doc["openapi"].startswith("3.")
     assert "/v3/memories/search/" in doc["paths"]
     assert any("batch" in item for item in doc["info"]["x-unimplemented"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/v1/nope/"), ("POST", "/v2/entities/x/"), ("DELETE", "/api/v1/unknown"), ("PUT", "/v9/memories/"),
+    ("GET", "/v1/memories/abc/history/extra/"),
+])
+def test_unknown_api_paths_answer_json_404_never_html(client, method, path):
+    response = client.generic(method, path)
+    assert response.status_code == 404 and response["Content-Type"].startswith("application/json")
+    assert "detail" in response.json()

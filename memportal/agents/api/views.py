@@ -16,6 +16,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 
 from memportal import access
 from memportal.agents.models import AppKey, MemoryExportRequest
@@ -27,7 +28,7 @@ from memportal.memory.models import Membership, Tenant
 from memportal.memory.records import MemoryRecord
 from memportal.memory.validation import clean_messages, clean_metadata, clean_page
 
-from .base import NOT_FOUND, ApiError, api_view, clauses_resolve, json_body, query_params, require
+from .base import NOT_FOUND, ApiError, api_view, clauses_resolve, error_response, json_body, query_params, require
 from .filters import clauses_from_json, filters_parse
 
 ENTITY = frozenset({"user_id", "agent_id", "run_id", "app_id"})
@@ -332,3 +333,9 @@ def portal_sessions(request: HttpRequest) -> JsonResponse:
     token, raw = portal_token_create(member=member, app_key=key)
     url = request.build_absolute_uri(reverse("agents:portal_enter", args=[raw]))
     return JsonResponse({"url": url, "expires_at": token.expires_at.isoformat()}, status=201)
+
+
+@csrf_exempt
+def not_found(request: HttpRequest) -> JsonResponse:
+    """An unknown path under the API (any method): JSON, like every other API answer."""
+    return error_response(404, f"No such endpoint: {request.method} {request.path}")
