@@ -72,6 +72,14 @@ def person_membership_pick(*, members: list[Membership], tenant_slug: Any) -> Me
     return members[0] if members else None
 
 
+def person_membership_choose(*, members: list[Membership], tenant_slug: Any) -> Membership:
+    """The app switcher: only one of the person's own memberships; anything else is NotFound."""
+    for member in members:
+        if member.tenant.slug == tenant_slug:
+            return member
+    raise NotFound()
+
+
 def person_memberships_all(*, user: AbstractBaseUser) -> list[Membership]:
     """All the person's memberships, active and ended (account erased there, or tenant offboarded)."""
     if not _authenticated(user):
@@ -203,6 +211,17 @@ def access_offboarding_job(*, user: AbstractBaseUser, job_id: Any) -> Offboardin
 
 # --- app keys ---------------------------------------------------------------------------------------
 KEY_PERMISSIONS = ("read", "write", "tenant_admin")
+
+
+def access_key_for_secret(*, raw: Any) -> AppKey | None:
+    """The key a request authenticates with: known, matching, not revoked, not expired, and of a
+    tenant that has not been offboarded. None otherwise (the API answers 401 alike)."""
+    from memportal.agents.selectors import appkey_lookup
+
+    key = appkey_lookup(raw=raw if isinstance(raw, str) else "")
+    if key is None or not key.is_active or key.tenant.offboarded_at is not None:
+        return None
+    return key
 
 
 def key_may(*, key: AppKey, permission: str) -> bool:

@@ -12,15 +12,14 @@ from .models import AppKey, KeyRead, token_hash
 from .services import KEY_PATTERN
 
 
-def appkey_authenticate(*, raw: str) -> AppKey | None:
-    """The active key for a raw secret, or None (unknown, malformed, revoked or expired)."""
+def appkey_lookup(*, raw: str) -> AppKey | None:
+    """The key whose secret this is (constant-time compare), or None; whether it may be used is
+    memportal.access.access_key_for_secret's decision."""
     match = KEY_PATTERN.fullmatch(raw or "")
     if match is None:
         return None
     key = AppKey.objects.select_related("tenant", "created_by").filter(prefix=match.group(1)).first()
     if key is None or not hmac.compare_digest(key.secret_hash, token_hash(raw)):
-        return None
-    if not key.is_active or key.tenant.offboarded_at is not None:
         return None
     return key
 

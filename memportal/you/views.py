@@ -290,12 +290,15 @@ def access_log(request: HttpRequest, member: Membership) -> HttpResponse:
 @login_required
 @require_POST
 def tenant_switch(request: HttpRequest) -> HttpResponse:
-    wanted = request.POST.get("tenant", "")
-    # Only the person's own memberships are choices; any other value changes nothing.
-    if any(m.tenant.slug == wanted for m in you_selectors.member_choices(request=request)):
-        request.session[you_selectors.TENANT_SESSION_KEY] = wanted
-    else:
+    try:
+        # Only the person's own memberships are choices; any other value changes nothing.
+        chosen = access.person_membership_choose(
+            members=you_selectors.member_choices(request=request), tenant_slug=request.POST.get("tenant", "")
+        )
+    except access.NotFound:
         messages.error(request, "You can only switch to an app you belong to.")
+    else:
+        request.session[you_selectors.TENANT_SESSION_KEY] = chosen.tenant.slug
     return redirect("you:list")
 
 

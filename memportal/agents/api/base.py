@@ -20,7 +20,6 @@ from django.views.decorators.csrf import csrf_exempt
 from memportal import access
 from memportal.agents.models import AppKey
 from memportal.agents.ratelimit import rate_limit_wait
-from memportal.agents.selectors import appkey_authenticate
 from memportal.agents.services import appkey_touch
 from memportal.memory.api_selectors import ANY, Clause
 from memportal.memory.errors import InvalidInput, MembershipEnded, MemoryNotFound, MemoryPaused
@@ -62,7 +61,7 @@ def _authenticate(request: HttpRequest) -> AppKey | None:
     scheme, _, raw = header.partition(" ")
     if scheme.lower() not in {"token", "bearer"}:
         return None
-    return appkey_authenticate(raw=raw.strip())
+    return access.access_key_for_secret(raw=raw.strip())
 
 
 def api_view(methods: tuple[str, ...]) -> Callable:
