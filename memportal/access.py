@@ -109,6 +109,15 @@ def access_receipt(*, user: AbstractBaseUser, receipt_id: Any) -> ErasureReceipt
     return receipt
 
 
+def access_receipt_for_key(*, key: AppKey, receipt_id: Any) -> ErasureReceipt:
+    """A receipt of the key's tenant (its event feed shows erasures), else NotFound."""
+    receipt = ErasureReceipt.objects.filter(pk=_uuid(receipt_id), tenant_id=key.tenant_id).select_related(
+        "membership").first()
+    if receipt is None:
+        raise NotFound()
+    return receipt
+
+
 def receipts_for_anonymous_session(*, receipt_ids: Any) -> list[ErasureReceipt]:
     """Receipts of an account deleted in this browser session (ids the deletion itself stored)."""
     ids = [str(_uuid(r)) for r in receipt_ids] if isinstance(receipt_ids, list) else []

@@ -164,6 +164,36 @@ class History(_SqlStore):
         return cursor.fetchone()[0]
 
 
+class Feedback(_SqlStore):
+    """Apps' feedback on memories (rating and a free-text reason), scoped like history rows."""
+
+    name, label = "feedback", "Apps' feedback on memories"
+
+    def _where(self, scope: Scope, cursor: Any, memory_ids: list[str]) -> tuple[str, list[Any]]:
+        if scope.subject_ids is None:
+            return "tenant_id = %s", [scope.tenant_id]
+        parts, params = ["tenant_id = %s", "subject_id = ANY(%s)"], [scope.tenant_id, list(scope.subject_ids)]
+        for key, value in (("agent_id", scope.agent_id), ("run_id", scope.run_id), ("memory_id", scope.memory_id)):
+            if value:
+                parts.append(f"{key} = %s")
+                params.append(value)
+        where = "(" + " AND ".join(parts) + ")"
+        if memory_ids:
+            where += " OR memory_id = ANY(%s::uuid[])"
+            params.append(memory_ids)
+        return where, params
+
+    def erase(self, run: Run, cursor: Any) -> int:
+        where, params = self._where(run.scope, cursor, run.memory_ids)
+        cursor.execute(f"DELETE FROM memory_memoryfeedback WHERE {where}", params)
+        return cursor.rowcount
+
+    def count(self, scope: Scope, cursor: Any) -> int:
+        where, params = self._where(scope, cursor, [])
+        cursor.execute(f"SELECT count(*) FROM memory_memoryfeedback WHERE {where}", params)
+        return cursor.fetchone()[0]
+
+
 class Messages(_SqlStore):
     """mem0's raw messages (kept per agent/session scope string when an LLM extracts facts)."""
 
@@ -454,7 +484,7 @@ class Caches(_SqlStore):
 
 #: Every store, in erase order (vectors first: their ids feed the history store).
 REGISTRY: tuple[Any, ...] = (
-    Vectors(), History(), Messages(), Entities(), ExportFiles(), StaffSearchText(), ExternalIds(),
+    Vectors(), History(), Feedback(), Messages(), Entities(), ExportFiles(), StaffSearchText(), ExternalIds(),
     PersonLinks(), Sessions(), Caches(),
 )
 VECTORS = REGISTRY[0]

@@ -1,6 +1,7 @@
 from django.urls import include, path, re_path
 
 from . import views
+from .api import platform as platform_api
 from .api import views as api
 from .api.openapi import openapi_json
 
@@ -22,12 +23,25 @@ platform = [
     path("v3/memories/search/", api.memories_search, name="memories_search"),
     path("v1/exports/", api.exports_create, name="exports_create"),
     path("v1/exports/get/", api.exports_get, name="exports_get"),
+    path("v1/entities/", platform_api.entities, name="entities"),
+    path("v2/entities/<str:kind>/<str:name>/", platform_api.entity_delete, name="entity_delete"),
+    path("v2/entities/user/<str:entity_id>/profile/", platform_api.profiles),
+    path("v2/entities/user/<str:entity_id>/profile/generate/", platform_api.profiles),
+    path("v2/profiles/<path:rest>", platform_api.profiles),
+    path("v1/batch/", platform_api.batch, name="batch"),
+    path("v1/feedback/", platform_api.feedback, name="feedback"),
+    path("v1/summary/", platform_api.summary, name="summary"),
+    path("v1/events/", platform_api.events, name="events"),
+    path("v1/event/<str:event_id>/", platform_api.event_detail, name="event_detail"),
 ]
 
 urlpatterns = [
     path("", include(platform)),
     path("api/", include((platform, "platform"), namespace="api_platform")),
     path("api/openapi.json", openapi_json, name="openapi"),
+    path("api/v1/orgs/organizations/<str:org_id>/projects/", platform_api.projects_create),
+    path("api/v1/orgs/organizations/<str:org_id>/projects/<str:project_id>/", platform_api.project, name="project"),
+    path("api/v1/orgs/organizations/<str:org_id>/projects/<str:project_id>/members/", platform_api.project_members),
     path("api/v1/portal-sessions", api.portal_sessions, name="portal_sessions"),
     path("api/v1/portal-sessions/", api.portal_sessions),
     path("api/keys/", views.appkey_list, name="keys"),

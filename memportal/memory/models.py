@@ -201,3 +201,33 @@ class ErasureReceiptLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store}: {self.erased} erased, {self.remaining} remaining"
+
+
+class MemoryFeedback(models.Model):
+    """An app's feedback on one memory (the platform's ``feedback()``), shown to the person beside it.
+
+    Carries the memory's scope like history rows do, so the erasure registry erases and counts it
+    by scope (the reason is free text an app wrote about the person).
+    """
+
+    class Rating(models.TextChoices):
+        POSITIVE = "POSITIVE", "Positive"
+        NEGATIVE = "NEGATIVE", "Negative"
+        VERY_NEGATIVE = "VERY_NEGATIVE", "Very negative"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    memory_id = models.UUIDField(db_index=True)
+    subject_id = models.CharField(max_length=40)
+    agent_id = models.CharField(max_length=128, null=True, blank=True)
+    run_id = models.CharField(max_length=128, null=True, blank=True)
+    rating = models.CharField(max_length=14, choices=Rating.choices, null=True, blank=True)
+    reason = models.TextField(blank=True, default="")
+    key_prefix = models.CharField(max_length=16, help_text="Which app key gave it (mpk_<prefix>_…).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "subject_id"], name="feedback_scope")]
+
+    def __str__(self) -> str:
+        return f"{self.rating or 'cleared'} on {self.memory_id}"

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import _rows
 from .errors import InvalidInput, MemoryNotFound
-from .models import Membership, MemoryEvent
+from .models import Membership, MemoryEvent, MemoryFeedback
 from .records import TABLE, HistoryEntry, MemoryPage, MemoryRecord, ScopeCount, _when
 from .validation import clean_optional_id, clean_page, clean_query
 
@@ -139,6 +139,13 @@ def memory_history(*, member: Membership, memory_id: Any) -> list[HistoryEntry]:
         for e in MemoryEvent.objects.filter(memory_id=record.id)
     ]
 
+
+
+def memory_feedback(*, member: Membership, memory_id: Any) -> list[MemoryFeedback]:
+    """Apps' feedback on one of the person's memories, newest first (ownership checked first)."""
+    record = memory_get(member=member, memory_id=memory_id)
+    return list(MemoryFeedback.objects.filter(tenant_id=member.tenant_id, subject_id=member.subject_id,
+                                              memory_id=record.id))
 
 
 def memory_history_many(*, member: Membership, memory_ids: list[str]) -> dict[str, list[HistoryEntry]]:

@@ -147,7 +147,8 @@ def memory_search(request: HttpRequest, member: Membership) -> HttpResponse:
 def memory_detail(request: HttpRequest, member: Membership, memory_id: str) -> HttpResponse:
     memory = _memory_or_404(member, memory_id)
     history = selectors.memory_history(member=member, memory_id=memory.id)
-    return render(request, "you/detail.html", {"memory": memory, "history": history})
+    feedback = selectors.memory_feedback(member=member, memory_id=memory.id)
+    return render(request, "you/detail.html", {"memory": memory, "history": history, "feedback": feedback})
 
 
 @person_required

@@ -26,3 +26,13 @@ def test_it_answers_404_for_a_missing_memory(alice_client, alice_memory):
 
 def test_it_answers_404_for_a_malformed_id(alice_client, alice_memory):
     assert alice_client.get(reverse("you:detail", args=["*"])).status_code == 404
+
+
+def test_it_shows_the_apps_feedback_beside_the_memory(alice_client, owner, alice_memory):
+    from memportal.memory.models import MemoryFeedback
+
+    MemoryFeedback.objects.create(tenant=owner.member.tenant, memory_id=alice_memory.id,
+                                  subject_id=owner.member.subject_id, rating="NEGATIVE", reason="outdated",
+                                  key_prefix="abcdef12")
+    body = alice_client.get(reverse("you:detail", args=[alice_memory.id])).content.decode()
+    assert "Negative" in body and "outdated" in body and "mpk_abcdef12_" in body

@@ -68,13 +68,22 @@ LIST = {"type": "object", "properties": {"count": {"type": "integer"}, "next": {
 RESULTS = {"type": "object", "properties": {"results": {"type": "array", "items": MEMORY}}}
 MESSAGE_OUT = {"type": "object", "properties": {"message": {"type": "string"}}}
 
+#: Refused with a JSON 501 naming the feature (docs/api.md says why).
 UNIMPLEMENTED = [
-    "GET /v1/entities/ (users)", "DELETE /v2/entities/{type}/{name}/ (delete_users, reset)",
-    "PUT /v1/batch/ (batch_update)", "DELETE /v1/batch/ (batch_delete)", "POST /v1/summary/ (get_summary)",
-    "/v2/profiles/* and GET /v2/entities/user/{id}/profile/ (profiles)",
-    "/api/v1/orgs/organizations/{org}/projects/{project}/* (project settings, members, webhooks)",
-    "POST /v1/feedback/", "/v1/events/ (event feed)",
+    "POST /v1/summary/ (get_summary: needs an LLM; with one, not implemented yet)",
+    "/v2/profiles/* and /v2/entities/user/{id}/profile/ (profiles: memportal keeps memories, not profiles)",
+    "PATCH /api/v1/orgs/organizations/{org}/projects/{project}/ (project settings: none to change)",
+    "POST/PUT/DELETE .../projects/{project}/members/ (staff are managed by memportal's admins)",
+    "POST /api/v1/orgs/organizations/{org}/projects/ (a key belongs to one tenant)",
+    "/api/v1/webhooks/* (webhooks: planned with the job queue)",
 ]
+ENTITY_KIND = {"name": "kind", "in": "path", "required": True, "schema": {"enum": ["user", "agent", "run", "app"]}}
+ENTITY_NAME = {"name": "name", "in": "path", "required": True, "schema": ID}
+BATCH = {"type": "object", "required": ["memories"], "additionalProperties": False, "properties": {
+    "memories": {"type": "array", "minItems": 1, "maxItems": 1000, "items": {
+        "type": "object", "required": ["memory_id"], "additionalProperties": False,
+        "properties": {"memory_id": {"type": "string", "format": "uuid"},
+                       "text": {"type": "string", "minLength": 1, "maxLength": 2000}}}}}}
 
 
 def openapi_document() -> dict[str, Any]:
@@ -115,8 +124,8 @@ def openapi_document() -> dict[str, Any]:
                                "threshold": {"type": "number"}}})},
             "/v1/memories/": {"delete": _op(
                 "Delete all of a person's (optionally one agent's / run's) memories; app_id alone = offboard "
-                "the tenant (tenant_admin)", MESSAGE_OUT,
-                params=[_q(k, ID) for k in ("user_id", "agent_id", "run_id", "app_id")])},
+                "the tenant (a superuser's tenant_admin key and confirm_app_id)", MESSAGE_OUT,
+                params=[_q(k, ID) for k in ("user_id", "agent_id", "run_id", "app_id", "confirm_app_id")])},
             "/v1/memories/{memory_id}/": {
                 "parameters": [MEMORY_ID],
                 "get": _op("Get one memory", MEMORY),
@@ -135,6 +144,29 @@ def openapi_document() -> dict[str, Any]:
                 "type": "object", "additionalProperties": False,
                 "properties": {"memory_export_id": {"type": "string", "format": "uuid"},
                                "filters": {"$ref": "#/components/schemas/Filters"}, **scope_props}})},
+            "/v1/entities/": {"get": _op(
+                "users(): the tenant (type app, first), its named people, agents and runs with counts",
+                {"type": "object"}, params=[_q("page", {"type": "integer", "minimum": 1, "maximum": 1000000}),
+                                            _q("page_size", {"type": "integer", "minimum": 1, "maximum": 1000})])},
+            "/v2/entities/{kind}/{name}/": {"parameters": [ENTITY_KIND, ENTITY_NAME], "delete": _op(
+                "delete_users(): erase one person's / agent's / run's memories (receipts); the app itself "
+                "only with a superuser's tenant-admin key and confirm_app_id", MESSAGE_OUT,
+                params=[_q("confirm_app_id", ID)])},
+            "/v1/batch/": {
+                "put": _op("batch_update: up to 1,000 corrections, all or nothing", MESSAGE_OUT, body=BATCH),
+                "delete": _op("batch_delete: up to 1,000 erasures, all or nothing", MESSAGE_OUT, body=BATCH),
+            },
+            "/v1/feedback/": {"post": _op("Feedback on a memory, shown to the person", {"type": "object"}, body={
+                "type": "object", "required": ["memory_id"], "additionalProperties": False,
+                "properties": {"memory_id": {"type": "string", "format": "uuid"},
+                               "feedback": {"enum": ["POSITIVE", "NEGATIVE", "VERY_NEGATIVE", None]},
+                               "feedback_reason": {"type": ["string", "null"], "maxLength": 2000}}})},
+            "/v1/events/": {"get": _op("Event feed: adds, updates, deletes, erasures (no text)", {"type": "object"},
+                                       params=[_q("page", {"type": "integer", "minimum": 1, "maximum": 1000000}),
+                                               _q("page_size", {"type": "integer", "minimum": 1, "maximum": 1000})])},
+            "/v1/event/{event_id}/": {"parameters": [{"name": "event_id", "in": "path", "required": True,
+                                                      "schema": {"type": "string", "maxLength": 64}}],
+                                      "get": _op("One event", {"type": "object"})},
             "/api/v1/portal-sessions": {"post": _op(
                 "One-time link signing the person into their 'your data' page",
                 {"type": "object", "properties": {"url": {"type": "string"}, "expires_at": {"type": "string"}}},

@@ -24,7 +24,7 @@ from memportal.agents.services import key_read_record, portal_token_create
 from memportal.memory import api_selectors, selectors, services
 from memportal.memory.api_selectors import Clause
 from memportal.memory.errors import InvalidInput, MemoryPaused
-from memportal.memory.models import Membership, Tenant
+from memportal.memory.models import Tenant
 from memportal.memory.records import MemoryRecord
 from memportal.memory.validation import clean_messages, clean_metadata, clean_page
 
@@ -220,27 +220,34 @@ def _delete_all(request: HttpRequest) -> JsonResponse:
     if scope["user_id"] is None and scope["agent_id"] is None and scope["run_id"] is None:
         if scope["app_id"] is None:
             raise ApiError(400, "delete_all needs user_id, agent_id, run_id or (tenant admin) app_id.", "user_id")
-        return _offboard(request, params.get("confirm_app_id"))
+        return offboard_start(request, params.get("confirm_app_id"))
     require(request, "write")
-    raw = filters_parse(None, top_level={k: v for k, v in scope.items() if k != "app_id"})
+    filters_parse(None, top_level={k: v for k, v in scope.items() if k != "app_id"})  # validates the ids
     if any(v == "*" for v in scope.values()):
         raise ApiError(400, "'*' is not allowed in a deletion.", "user_id")
-    members: list[Membership]
     if scope["user_id"] is not None:
         member = access.access_member_for_key(key=key, external_id=scope["user_id"], create=False)
-        members = [member] if member is not None else []
+        erased = 0
+        if member is not None:
+            erased = services.memory_delete_all(
+                member=member, agent_id=scope["agent_id"], run_id=scope["run_id"], via="api"
+            ).memories_erased
     else:
-        members = api_selectors.members_in_scope(tenant=key.tenant, clauses=clauses_resolve(key=key, raw=raw))
-    erased = 0
-    for member in members:
-        receipt = services.memory_delete_all(
-            member=member, agent_id=scope["agent_id"], run_id=scope["run_id"], via="api"
-        )
-        erased += receipt.memories_erased
+        erased = erase_for_people(key, agent_id=scope["agent_id"], run_id=scope["run_id"])
     return JsonResponse({"message": "Memories deleted successfully!", "deleted": erased})
 
 
-def _offboard(request: HttpRequest, confirm: str | None) -> JsonResponse:
+def erase_for_people(key: AppKey, *, agent_id: str | None = None, run_id: str | None = None) -> int:
+    """Erase one agent's or one run's memories of every person the app has named (a receipt each)."""
+    raw = filters_parse(None, top_level={k: v for k, v in (("agent_id", agent_id), ("run_id", run_id)) if v})
+    members = api_selectors.members_in_scope(tenant=key.tenant, clauses=clauses_resolve(key=key, raw=raw))
+    return sum(
+        services.memory_delete_all(member=member, agent_id=agent_id, run_id=run_id, via="api").memories_erased
+        for member in members
+    )
+
+
+def offboard_start(request: HttpRequest, confirm: str | None) -> JsonResponse:
     """Tenant offboarding through the API: only with a tenant-admin key made by a superuser and
     ``confirm_app_id=<the tenant's app_id>`` (memportal.access.access_key_offboarding)."""
     tenant = access.access_key_offboarding(key=request.app_key, confirm=confirm)
