@@ -108,6 +108,19 @@ def memory_lock(*, member: Membership, memory_id: Any) -> MemoryRecord:
     return _rows.records(rows)[0]
 
 
+def memory_find_texts(*, member: Membership, texts: list[str]) -> dict[str, MemoryRecord]:
+    """The person's memories whose text is exactly one of ``texts`` (text -> the oldest such memory)."""
+    if not texts:
+        return {}
+    where, params = _scope_sql(member)
+    rows = _fetch(
+        f"SELECT id, payload FROM {TABLE} WHERE {where} AND payload->>'data' = ANY(%s) "
+        "ORDER BY payload->>'created_at' DESC",
+        [*params, list(texts)],
+    )
+    return {r.text: r for r in _rows.records(rows)}
+
+
 def memory_get_many(*, member: Membership, memory_ids: list[str]) -> list[MemoryRecord]:
     if not memory_ids:
         return []

@@ -75,6 +75,57 @@ def memory_add(
     return _memory_add_verbatim(member, cleaned, agent, run, meta)
 
 
+@dataclass(frozen=True)
+class AddResult:
+    """What an app's add did: ``inference`` is "llm" (facts extracted by the configured model),
+    "off" (the caller asked for infer=False: every non-system message stored) or "skipped" (the
+    caller asked for inference but no LLM is configured: only the person's own messages are
+    stored, and one identical to a memory they already have is not stored again)."""
+
+    added: list[MemoryRecord]
+    unchanged: list[MemoryRecord]
+    inference: str
+
+
+def memory_remember(
+    *,
+    member: Membership,
+    messages: Any,
+    agent_id: Any = None,
+    run_id: Any = None,
+    metadata: Any = None,
+    infer: bool = True,
+) -> AddResult:
+    """The platform's add: with ``infer`` (its default) and no LLM, store only what the person said.
+
+    mem0 with infer=False stores every message verbatim, the assistant's "Noted." included, and
+    the same fact again whenever a program is rerun; an app that asked for inference expected
+    neither. Identical texts are found under a per-person advisory lock, so two concurrent adds
+    of the same message store it once.
+    """
+    if not infer:
+        return AddResult(memory_add(member=member, messages=messages, agent_id=agent_id, run_id=run_id,
+                                    metadata=metadata), [], "off")
+    if llm_configured():
+        return AddResult(memory_add(member=member, messages=messages, agent_id=agent_id, run_id=run_id,
+                                    metadata=metadata), [], "llm")
+    cleaned = clean_messages(messages)
+    _write_scope(member, agent_id, run_id, metadata)  # validate before any lookup
+    said: list[dict[str, str]] = []
+    for message in cleaned:
+        if message["role"] == "user" and all(message["content"] != m["content"] for m in said):
+            said.append(message)
+    with transaction.atomic():
+        _require_writable(member)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [member.subject_id])
+        existing = selectors.memory_find_texts(member=member, texts=[m["content"] for m in said])
+        new = [m for m in said if m["content"] not in existing]
+        added = memory_add(member=member, messages=new, agent_id=agent_id, run_id=run_id,
+                           metadata=metadata) if new else []
+    return AddResult(added, list(existing.values()), "skipped")
+
+
 def memory_add_many(
     *,
     member: Membership,

@@ -126,3 +126,19 @@ def test_the_tenant_reads_as_the_clients_project(mem0_client, concierge_key):
     with pytest.raises(platform_errors()) as err:
         client.project.update(custom_instructions="be brief")
     assert "not available" in str(err.value)
+
+
+def test_offline_inference_keeps_only_what_the_person_said_once_and_says_so(mem0_client, concierge_key):
+    client = mem0_client(concierge_key)
+    conversation = [{"role": "system", "content": "You are a concierge"},
+                    {"role": "user", "content": "I am vegetarian"},
+                    {"role": "assistant", "content": "Noted."}]
+    first = client.add(conversation, user_id="alice")
+    assert [r["event"] for r in first["results"]] == ["ADD"] and first["inference"] == "skipped"
+    assert "no language model" in first["message"]
+    again = client.add(conversation, user_id="alice")  # the program is run a second time
+    assert [(r["event"], r["memory"]) for r in again["results"]] == [("NOOP", "I am vegetarian")]
+    assert texts(client.get_all(filters={"user_id": "alice"})) == {"I am vegetarian"}
+    verbatim = client.add(conversation, user_id="bob", infer=False)
+    assert verbatim["inference"] == "off"
+    assert texts(client.get_all(filters={"user_id": "bob"})) == {"I am vegetarian", "Noted."}

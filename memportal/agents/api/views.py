@@ -72,7 +72,7 @@ def ping(request: HttpRequest) -> JsonResponse:
     })
 
 
-ADD_FIELDS = frozenset({"messages", "metadata", "filters"}) | ENTITY
+ADD_FIELDS = frozenset({"messages", "metadata", "filters", "infer"}) | ENTITY
 
 
 @api_view(("POST",))
@@ -95,6 +95,9 @@ def _add(request: HttpRequest) -> JsonResponse:
     # Validate everything before anything (even a membership) is created: bad input stores nothing.
     messages = clean_messages(data.get("messages"))
     metadata = clean_metadata(data.get("metadata"))
+    infer = data.get("infer", True)  # the platform infers unless told not to
+    if not isinstance(infer, bool):
+        raise InvalidInput("infer", "must be true or false")
     if scope.get("user_id") is None:
         raise ApiError(400, "user_id is required: memportal stores memories for a person.", "user_id")
     if scope.get("app_id") not in (None, key.tenant.slug):
@@ -103,12 +106,23 @@ def _add(request: HttpRequest) -> JsonResponse:
         member = access.access_member_for_key(key=key, external_id=scope["user_id"], create=True)
         if member.memory_paused:
             raise MemoryPaused()
-        records = services.memory_add(
+        outcome = services.memory_remember(
             member=member, messages=messages, agent_id=scope.get("agent_id"), run_id=scope.get("run_id"),
-            metadata=metadata or None,
+            metadata=metadata or None, infer=infer,
         )
-    results = [{**r.as_dict(user_id=member.external_id), "event": "ADD"} for r in records]
-    return JsonResponse({"results": results})
+    results = [{**r.as_dict(user_id=member.external_id), "event": "ADD"} for r in outcome.added]
+    results += [{**r.as_dict(user_id=member.external_id), "event": "NOOP"} for r in outcome.unchanged]
+    answer: dict[str, Any] = {"results": results, "inference": outcome.inference}
+    if outcome.inference == "skipped":
+        answer["message"] = INFERENCE_SKIPPED
+    return JsonResponse(answer)
+
+
+INFERENCE_SKIPPED = (
+    "Inference was skipped: no language model is configured. The person's own messages were stored "
+    "verbatim (assistant and system lines are not), and a message identical to one of their memories "
+    "was not stored again (event NOOP). Send infer=false to store every message as is."
+)
 
 
 LIST_FIELDS = frozenset({"filters", "page", "page_size"}) | ENTITY
