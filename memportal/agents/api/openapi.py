@@ -11,14 +11,26 @@ ID = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.:@\-]{0,127}$", "ma
 ID_OR_ANY = {"oneOf": [ID, {"const": "*"}, {"type": "object", "properties": {"in": {"type": "array", "items": ID,
                                                                                     "minItems": 1, "maxItems": 16}},
                                              "required": ["in"], "additionalProperties": False}]}
+DATES = {"type": "object", "additionalProperties": False, "minProperties": 1,
+         "properties": {op: {"type": "string", "format": "date"} for op in ("gt", "gte", "lt", "lte")}}
 FILTER: dict[str, Any] = {
     "type": "object",
-    "description": "v2 filters: user_id/agent_id/run_id/app_id (an id, '*' = any non-null value, or {in: [...]}) "
-                   "combined with AND/OR lists. Always evaluated inside the key's tenant.",
+    "description": "v2 filters: user_id/agent_id/run_id/app_id (an id, '*' = any non-null value, {in: [...]}, "
+                   "{eq: id} or {ne: id}), created_at/updated_at {gt|gte|lt|lte: ISO date}, start_date, end_date, "
+                   "metadata {key: value | {eq|ne|contains: value}}, keywords (text or {contains|icontains}), "
+                   "memory_ids [uuid], categories [name], combined with AND/OR lists and NOT. Every alternative "
+                   "must name people, agents or runs; always evaluated inside the key's tenant.",
     "properties": {
         "user_id": ID_OR_ANY, "agent_id": ID_OR_ANY, "run_id": ID_OR_ANY, "app_id": ID_OR_ANY,
+        "created_at": DATES, "updated_at": DATES,
+        "start_date": {"type": "string", "format": "date"}, "end_date": {"type": "string", "format": "date"},
+        "metadata": {"type": "object", "maxProperties": 100},
+        "keywords": {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 500}, {"type": "object"}]},
+        "memory_ids": {"type": "array", "items": {"type": "string", "format": "uuid"}, "minItems": 1, "maxItems": 100},
+        "categories": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 100},
         "AND": {"type": "array", "items": {"$ref": "#/components/schemas/Filters"}, "minItems": 1},
         "OR": {"type": "array", "items": {"$ref": "#/components/schemas/Filters"}, "minItems": 1},
+        "NOT": {"$ref": "#/components/schemas/Filters"},
     },
     "additionalProperties": False,
     "minProperties": 1,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -29,7 +30,7 @@ from memportal.memory.records import MemoryRecord
 from memportal.memory.validation import clean_messages, clean_metadata, clean_page
 
 from .base import NOT_FOUND, ApiError, api_view, clauses_resolve, error_response, json_body, query_params, require
-from .filters import clauses_from_json, filters_parse
+from .filters import clauses_from_json, condition_map_users, condition_parse, filters_parse
 
 ENTITY = frozenset({"user_id", "agent_id", "run_id", "app_id"})
 # Platform options the client may send that memportal accepts and does not act on (documented).
@@ -51,9 +52,28 @@ def _entities(data: dict[str, Any]) -> dict[str, Any]:
     return {k: data.pop(k) for k in list(data) if k in ENTITY}
 
 
-def _clauses(request: HttpRequest, data: dict[str, Any]) -> list[Clause]:
-    raw = filters_parse(data.get("filters"), top_level=_entities(data))
-    return clauses_resolve(key=request.app_key, raw=raw)
+@dataclass(frozen=True)
+class Selection:
+    """A request's filter inside the key's tenant: ``clauses`` (who: the scope, an OR of people,
+    agents and runs the app may read) and ``condition`` (everything else, exactly, or None)."""
+
+    clauses: list[Clause]
+    condition: Any
+
+
+def _selection(key: AppKey, filters: Any, top_level: dict[str, Any]) -> Selection:
+    clauses = clauses_resolve(key=key, raw=filters_parse(filters, top_level=top_level))
+    condition = condition_parse(filters, top_level=top_level)
+
+    def subject(external_id: str) -> str | None:
+        member = access.access_member_for_key(key=key, external_id=external_id, create=False)
+        return member.subject_id if member is not None else None
+
+    return Selection(clauses, condition_map_users(condition, subject))
+
+
+def _clauses(request: HttpRequest, data: dict[str, Any]) -> Selection:
+    return _selection(request.app_key, data.get("filters"), _entities(data))
 
 
 def _looked(key: AppKey, action: str, records: list[MemoryRecord], clauses: list[Clause] | None = None) -> None:
@@ -136,11 +156,12 @@ def memories_list(request: HttpRequest) -> JsonResponse:
     page, size = clean_page(
         params.get("page", data.get("page", 1)), params.get("page_size", data.get("page_size", 100))
     )
-    clauses = _clauses(request, data)
-    if not clauses:
+    selection = _clauses(request, data)
+    if not selection.clauses:
         return JsonResponse({"count": 0, "next": None, "previous": None, "results": []})
-    result = api_selectors.memory_list_where(tenant=key.tenant, clauses=clauses, page=page, page_size=size)
-    _looked(key, "list", result.items, clauses)
+    result = api_selectors.memory_list_where(tenant=key.tenant, clauses=selection.clauses, page=page,
+                                             page_size=size, condition=selection.condition)
+    _looked(key, "list", result.items, selection.clauses)
 
     def link(number: int) -> str:
         return request.build_absolute_uri(f"{request.path}?page={number}&page_size={size}")
@@ -166,13 +187,14 @@ def memories_search(request: HttpRequest) -> JsonResponse:
         raise InvalidInput("threshold", "must be a number")
     if not isinstance(data.get("query"), str):
         raise InvalidInput("query", "must be a non-empty string")
-    clauses = _clauses(request, data)
-    if not clauses:
+    selection = _clauses(request, data)
+    if not selection.clauses:
         return JsonResponse({"results": []})
     records = api_selectors.memory_search_where(
-        tenant=key.tenant, clauses=clauses, query=data["query"], limit=top_k, threshold=threshold
+        tenant=key.tenant, clauses=selection.clauses, query=data["query"], limit=top_k, threshold=threshold,
+        condition=selection.condition,
     )
-    _looked(key, "search", records, clauses)
+    _looked(key, "search", records, selection.clauses)
     return JsonResponse({"results": _page_dicts(key.tenant, records)})
 
 
@@ -284,11 +306,9 @@ def exports_create(request: HttpRequest) -> JsonResponse:
     schema = data.get("schema")
     if schema is not None and not isinstance(schema, str | dict):
         raise InvalidInput("schema", "must be a JSON schema (object or string)")
-    raw = filters_parse(data.get("filters"), top_level=_entities(data))
-    clauses_resolve(key=key, raw=raw)  # validates the ids now rather than at download
-    export = MemoryExportRequest.objects.create(
-        tenant=key.tenant, app_key=key, filters=[c.as_json() for c in raw]
-    )
+    stored = {"filters": data.get("filters"), "top_level": _entities(data)}
+    _selection(key, stored["filters"], stored["top_level"])  # validates now rather than at download
+    export = MemoryExportRequest.objects.create(tenant=key.tenant, app_key=key, filters=stored)
     return JsonResponse({"message": "Memory export request received. The export is ready now.", "id": str(export.id)},
                         status=201)
 
@@ -302,13 +322,16 @@ def exports_get(request: HttpRequest) -> HttpResponse:
         export = MemoryExportRequest.objects.filter(tenant=key.tenant, id=_uuid_or_none(export_id)).first()
         if export is None:
             raise ApiError(404, NOT_FOUND, "memory_export_id")
-        raw, ident, created = clauses_from_json(export.filters), str(export.id), export.created_at
+        ident, created = str(export.id), export.created_at
+        if isinstance(export.filters, dict):
+            selection = _selection(key, export.filters.get("filters"), export.filters.get("top_level") or {})
+        else:  # stored before conditions existed: a list of entity clauses
+            selection = Selection(clauses_resolve(key=key, raw=clauses_from_json(export.filters)), None)
     else:
-        raw, ident, created = filters_parse(data.get("filters"), top_level=_entities(data)), None, timezone.now()
-    clauses = clauses_resolve(key=key, raw=raw)
+        selection, ident, created = _selection(key, data.get("filters"), _entities(data)), None, timezone.now()
     # Computed at download and streamed: nothing holding memory text is stored for later.
     response = StreamingHttpResponse(
-        _export_stream(key, clauses, ident, created), content_type="application/json"
+        _export_stream(key, selection, ident, created), content_type="application/json"
     )
     response["Cache-Control"] = "no-store"
     return response
@@ -323,14 +346,14 @@ def _uuid_or_none(value: Any) -> str | None:
         return None
 
 
-def _export_stream(key: AppKey, clauses: list[Clause], ident: str | None, created: Any) -> Iterator[str]:
-    tenant = key.tenant
+def _export_stream(key: AppKey, selection: Selection, ident: str | None, created: Any) -> Iterator[str]:
+    tenant, clauses = key.tenant, selection.clauses
     head = {"id": ident, "status": "completed", "app_id": tenant.slug, "created_at": created.isoformat()}
     yield json.dumps(head)[:-1] + ', "memories": ['
     if clauses:
         batch: list[MemoryRecord] = []
         first = True
-        for record in api_selectors.memory_iter_where(tenant=tenant, clauses=clauses):
+        for record in api_selectors.memory_iter_where(tenant=tenant, clauses=clauses, condition=selection.condition):
             batch.append(record)
             if len(batch) == 500:
                 _looked(key, "export", batch, clauses)
