@@ -25,6 +25,7 @@ platform = [
     path("v1/exports/get/", api.exports_get, name="exports_get"),
     path("v1/entities/", platform_api.entities, name="entities"),
     path("v2/entities/<str:kind>/<str:name>/", platform_api.entity_delete, name="entity_delete"),
+    path("v1/entities/<str:kind>/<str:name>/", platform_api.entity_delete),  # the TypeScript SDK's deleteUser
     path("v2/entities/user/<str:entity_id>/profile/", platform_api.profiles),
     path("v2/entities/user/<str:entity_id>/profile/generate/", platform_api.profiles),
     path("v2/profiles/<path:rest>", platform_api.profiles),
@@ -42,6 +43,7 @@ urlpatterns = [
     path("api/v1/orgs/organizations/<str:org_id>/projects/", platform_api.projects_create),
     path("api/v1/orgs/organizations/<str:org_id>/projects/<str:project_id>/", platform_api.project, name="project"),
     path("api/v1/orgs/organizations/<str:org_id>/projects/<str:project_id>/members/", platform_api.project_members),
+    path("api/v1/webhooks/<path:rest>", platform_api.webhooks),
     path("api/v1/portal-sessions", api.portal_sessions, name="portal_sessions"),
     path("api/v1/portal-sessions/", api.portal_sessions),
     path("api/keys/", views.appkey_list, name="keys"),

@@ -202,6 +202,12 @@ def profiles(request: HttpRequest, **_: Any) -> JsonResponse:
     return _not_available("Memory profiles", "memportal keeps memories, not generated profiles.")
 
 
+@api_view(("GET", "POST", "PUT", "DELETE"))
+def webhooks(request: HttpRequest, **_: Any) -> JsonResponse:
+    require(request, "read")
+    return _not_available("Webhooks", "they are planned with the background job queue; poll /v1/events/ meanwhile.")
+
+
 # --- the event feed ---------------------------------------------------------------------------------
 def _event_of_history(row: MemoryEvent, names: dict[str, str]) -> dict[str, Any]:
     return {"id": f"h{row.pk}", "event_type": row.event, "status": "SUCCEEDED", "memory_id": str(row.memory_id),
