@@ -339,7 +339,10 @@ def welcome(request: HttpRequest) -> HttpResponse:
     people = you_selectors.person_memberships_for_request(request)
     if people.active:
         return redirect("you:list")
-    can_join = request.user.has_usable_password() and not request.user.is_superuser
+    # One rule for the button and the POST: a password account, not a superuser, and not the tenant
+    # they already left (an erasure there is not undone by a click).
+    can_join = (request.user.has_usable_password() and not request.user.is_superuser
+                and not people.ended_in_default_tenant())
     if request.method == "POST":
         if not can_join or request.POST.get("join") != "1":
             raise Http404()
@@ -352,7 +355,7 @@ def welcome(request: HttpRequest) -> HttpResponse:
         return redirect("you:list")
     return render(request, "you/welcome.html", {
         "ended": you_selectors.ended_apps(members=people.ended),
-        "can_join": can_join and not people.ended_in_default_tenant(),
+        "can_join": can_join,
         "default_tenant_name": settings.MEMPORTAL["DEFAULT_TENANT"].replace("_", " ").title(),
         "is_superuser": request.user.is_superuser,
         "is_staff": access.staff_tenants(user=request.user).exists(),

@@ -199,3 +199,26 @@ def test_a_repeated_scope_parameter_on_your_data_pages_is_a_400_and_erases_nothi
     assert client.get(reverse("you:erase_session"), {"session": ["s1", "s2"]}).status_code == 400
     assert client.post(reverse("you:erase_session"), {"session": ["nope", "s1"]}).status_code == 400
     assert _count("concierge_app") == 1
+
+
+@pytest.mark.django_db
+def test_signing_up_is_the_explicit_action_that_joins_the_sign_up_tenant(client):
+    response = client.post(reverse("account_signup"), {"email": "newcomer@example.com", "password1": PASSWORD,
+                                                      "password2": PASSWORD})
+    assert response.status_code == 302
+    member = Membership.objects.get(user__email="newcomer@example.com")
+    assert member.tenant.slug == "concierge_app" and member.ended_at is None
+    assert client.get(reverse("you:list")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_person_who_erased_their_account_data_elsewhere_can_choose_to_start_again(owner):
+    """Welcome page: a password account with no active membership gets an explicit join button,
+    except for the tenant they left (their erasure there is not undone by a click)."""
+    Membership.objects.filter(pk=owner.member.pk).update(ended_at=timezone.now(), ended_reason="account")
+    client = Client()
+    client.force_login(owner.user)
+    page = client.get(reverse("you:welcome")).content.decode()
+    assert "no longer holds memories about you" in page and 'name="join"' not in page
+    assert client.post(reverse("you:welcome"), {"join": "1"}).status_code == 404
+    assert not Membership.objects.filter(user=owner.user, ended_at__isnull=True).exists()
