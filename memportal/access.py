@@ -80,6 +80,16 @@ def person_membership_choose(*, members: list[Membership], tenant_slug: Any) -> 
     raise NotFound()
 
 
+def person_may_join_sign_up_tenant(*, user: AbstractBaseUser, ended: list[Membership]) -> bool:
+    """The welcome page's explicit "start keeping memories" action: a password account (not a
+    portal-only person), not a superuser, and not back into the sign-up tenant they already left."""
+    from django.conf import settings
+
+    if not _authenticated(user) or user.is_superuser or not user.has_usable_password():
+        return False
+    return not any(m.tenant.slug == settings.MEMPORTAL["DEFAULT_TENANT"] for m in ended)
+
+
 def person_memberships_all(*, user: AbstractBaseUser) -> list[Membership]:
     """All the person's memberships, active and ended (account erased there, or tenant offboarded)."""
     if not _authenticated(user):

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -36,10 +35,6 @@ _MEMBERSHIPS_ATTR = "_you_memberships"
 class PersonMemberships:
     active: list[Membership]
     ended: list[Membership]
-
-    def ended_in_default_tenant(self) -> bool:
-        """An ended membership in the sign-up tenant is not re-opened by a button: the person erased it."""
-        return any(m.tenant.slug == settings.MEMPORTAL["DEFAULT_TENANT"] for m in self.ended)
 
 
 def person_memberships_for_request(request: HttpRequest) -> PersonMemberships:

@@ -339,10 +339,7 @@ def welcome(request: HttpRequest) -> HttpResponse:
     people = you_selectors.person_memberships_for_request(request)
     if people.active:
         return redirect("you:list")
-    # One rule for the button and the POST: a password account, not a superuser, and not the tenant
-    # they already left (an erasure there is not undone by a click).
-    can_join = (request.user.has_usable_password() and not request.user.is_superuser
-                and not people.ended_in_default_tenant())
+    can_join = access.person_may_join_sign_up_tenant(user=request.user, ended=people.ended)  # button and POST
     if request.method == "POST":
         if not can_join or request.POST.get("join") != "1":
             raise Http404()
