@@ -356,6 +356,69 @@ def external_id_hash(*, app_id: str, external_id: str) -> str:
     return keyed_hash(purpose=f"external-id:{app_id}", value=external_id)
 
 
+class ApiExportRequests(_SqlStore):
+    """An app's export requests keep its filter (the app's own ids for people, often emails) until
+    fetched; a request naming a person who leaves goes with them.
+
+    Erase runs before ExternalIds (it needs the ids in clear); the count matches each stored id's
+    keyed hash against the hashes ExternalIds left, so it needs nothing the erasure removed.
+    """
+
+    name, label = "api_export_requests", "Apps' export requests naming the person"
+
+    def applies(self, scope: Scope) -> bool:
+        return scope.ends_membership
+
+    def _requests(self, scope: Scope, cursor: Any) -> list[tuple[Any, set[str]]]:
+        cursor.execute("SELECT id, filters::text FROM agents_memoryexportrequest WHERE tenant_id = %s",
+                       [scope.tenant_id])
+        return [(pk, _user_ids_in(text)) for pk, text in cursor.fetchall()]
+
+    def _hashes(self, scope: Scope, cursor: Any) -> set[str]:
+        where, params = "tenant_id = %s", [scope.tenant_id]
+        if scope.subject_ids is not None:
+            where, params = where + " AND subject_id = ANY(%s)", [*params, list(scope.subject_ids)]
+        cursor.execute(f"SELECT external_id, external_id_hash FROM memory_membership WHERE {where}", params)
+        found = set()
+        for external, hashed in cursor.fetchall():
+            if external:
+                found.add(external_id_hash(app_id=scope.app_id, external_id=external))
+            if hashed:
+                found.add(hashed)
+        return found
+
+    def _matching(self, scope: Scope, cursor: Any) -> list[Any]:
+        hashes = self._hashes(scope, cursor)
+        return [pk for pk, ids in self._requests(scope, cursor)
+                if any(external_id_hash(app_id=scope.app_id, external_id=i) in hashes for i in ids)]
+
+    def erase(self, run: Run, cursor: Any) -> int:
+        doomed = self._matching(run.scope, cursor)
+        if doomed:
+            cursor.execute("DELETE FROM agents_memoryexportrequest WHERE id = ANY(%s)", [doomed])
+        return len(doomed)
+
+    def count(self, scope: Scope, cursor: Any) -> int:
+        return len(self._matching(scope, cursor))
+
+
+def _user_ids_in(filters_json: str) -> set[str]:
+    """Every string under a "user_id" key, at any depth, of a stored filter."""
+    import json
+
+    found: set[str] = set()
+    stack: list[tuple[Any, bool]] = [(json.loads(filters_json), False)]
+    while stack:
+        node, under_user = stack.pop()
+        if isinstance(node, dict):
+            stack += [(value, under_user or key == "user_id") for key, value in node.items()]
+        elif isinstance(node, list):
+            stack += [(item, under_user) for item in node]
+        elif under_user and isinstance(node, str):
+            found.add(node)
+    return found
+
+
 class ExternalIds(_SqlStore):
     """The app's own id for the person (often an email) is replaced by a keyed hash when they leave.
 
@@ -484,7 +547,8 @@ class Caches(_SqlStore):
 
 #: Every store, in erase order (vectors first: their ids feed the history store).
 REGISTRY: tuple[Any, ...] = (
-    Vectors(), History(), Feedback(), Messages(), Entities(), ExportFiles(), StaffSearchText(), ExternalIds(),
+    Vectors(), History(), Feedback(), Messages(), Entities(), ExportFiles(), StaffSearchText(), ApiExportRequests(),
+    ExternalIds(),
     PersonLinks(), Sessions(), Caches(),
 )
 VECTORS = REGISTRY[0]
@@ -503,6 +567,15 @@ def erase(*, scope: Scope, skip: Iterable[str] = ()) -> dict[str, int]:
                 continue
             erased[store.name] = store.erase(run, cursor)
     return erased
+
+
+def account_traces_erase(*, user_id: int, email: str) -> dict[str, int]:
+    """The stores keyed by the account itself (sessions, caches), for an account being deleted even
+    when no membership is left to erase (its tenant was offboarded): nothing of it may outlive it."""
+    scope = Scope(tenant_id=0, app_id="", subject_ids=(), user_ids=(user_id,), emails=(email,) if email else ())
+    run = Run(scope)
+    with connection.cursor() as cursor:
+        return {store.name: store.erase(run, cursor) for store in (Sessions(), Caches())}
 
 
 def erase_vectors_batch(*, scope: Scope, limit: int) -> tuple[int, int]:

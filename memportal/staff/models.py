@@ -78,6 +78,8 @@ class ExportJob(models.Model):
     total = models.PositiveIntegerField(default=0)
     written = models.PositiveIntegerField(default=0)
     file_name = models.CharField(max_length=200, blank=True, default="")
+    subject_ids = ArrayField(models.CharField(max_length=40), default=list, blank=True,
+                             help_text="Whose memories the finished file holds (each download is logged for them).")
     error = models.CharField(max_length=500, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

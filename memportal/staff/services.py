@@ -83,12 +83,14 @@ def audit_filter_from_json(data: dict[str, Any]) -> AuditFilter:
 
 # --- rows -----------------------------------------------------------------------------------------
 def _export_rows(
-    *, tenant: Tenant, flt: AuditFilter, batch_size: int
+    *, tenant: Tenant, flt: AuditFilter, batch_size: int, seen: set[str] | None = None
 ) -> Iterator[tuple[Iterator[dict[str, Any]], int]]:
     """Per batch: (its rows as dicts keyed by EXPORT_FIELDS, made one at a time from the SQL tuples, count)."""
     labels = tenant_selectors.tenant_people_labels(tenant=tenant)  # once, not per row
     loads = json.loads
     for batch in tenant_selectors.tenant_export_batches(tenant=tenant, flt=flt, batch_size=batch_size):
+        if seen is not None:  # whose memories a file holds: its download is a look at each of them
+            seen.update(row[2] for row in batch if row[2])
         rows = (
             {
                 "id": memory_id,
@@ -109,9 +111,11 @@ def _export_rows(
         yield rows, len(batch)
 
 
-def _export_chunks(*, tenant: Tenant, flt: AuditFilter, fmt: str, batch_size: int) -> Iterator[tuple[str, int]]:
+def _export_chunks(
+    *, tenant: Tenant, flt: AuditFilter, fmt: str, batch_size: int, seen: set[str] | None = None
+) -> Iterator[tuple[str, int]]:
     """(text, memories in it): one chunk per batch (plus a CSV header), never the whole tenant at once."""
-    batches = _export_rows(tenant=tenant, flt=flt, batch_size=batch_size)
+    batches = _export_rows(tenant=tenant, flt=flt, batch_size=batch_size, seen=seen)
     if fmt == ExportJob.Format.JSONL:
         dumps = json.JSONEncoder(ensure_ascii=False).encode
         for rows, count in batches:
@@ -168,6 +172,16 @@ def export_stream_start(
         memories_shown=count, extra={"format": fmt, "delivery": "download"},
     )
     return record, export_lines(tenant=tenant, flt=flt, fmt=fmt)
+
+
+def export_file_downloaded(*, job: ExportJob, actor: AbstractBaseUser) -> AccessRecord:
+    """Downloading a finished file is a look at everyone whose memories it holds (recorded when it
+    was written), whoever downloads it: the person sees it on "Who looked"."""
+    return access_record_write(
+        tenant=job.tenant, actor=actor, action=AccessRecord.Action.EXPORT, flt=job.filters,
+        subject_ids=job.subject_ids, memories_shown=job.written,
+        extra={"format": job.fmt, "delivery": "file download", "job": str(job.pk)},
+    )
 
 
 # --- background export jobs -----------------------------------------------------------------------
@@ -241,10 +255,12 @@ def export_job_process(*, job: ExportJob, batch_size: int | None = None) -> Expo
     live_states = [ExportJob.State.QUEUED, ExportJob.State.RUNNING]
     running = ExportJob.objects.filter(pk=job.pk, state__in=live_states)
     written = 0
+    seen: set[str] = set()
     try:
         with open(partial, "w", encoding="utf-8", newline="") as out:
             os.chmod(partial, 0o600)
-            for chunk, rows in _export_chunks(tenant=tenant, flt=flt, fmt=job.fmt, batch_size=batch_size):
+            for chunk, rows in _export_chunks(tenant=tenant, flt=flt, fmt=job.fmt, batch_size=batch_size,
+                                              seen=seen):
                 out.write(chunk)
                 if rows:  # one chunk per batch: progress and heartbeat per batch
                     written += rows
@@ -258,7 +274,7 @@ def export_job_process(*, job: ExportJob, batch_size: int | None = None) -> Expo
                 os.replace(partial, path)
                 ExportJob.objects.filter(pk=job.pk).update(
                     state=ExportJob.State.DONE, written=written, total=written, finished_at=timezone.now(),
-                    heartbeat_at=timezone.now(), filters=filters_without_text(job.filters),
+                    heartbeat_at=timezone.now(), filters=filters_without_text(job.filters), subject_ids=sorted(seen),
                 )
     except Exception as exc:
         partial.unlink(missing_ok=True)

@@ -154,6 +154,7 @@ def export_job_download(request: HttpRequest, slug: str, job_id) -> HttpResponse
     path = services.export_job_path(job)
     if job.state != ExportJob.State.DONE or job.expires_at <= timezone.now() or not path.exists():
         raise Http404()
+    services.export_file_downloaded(job=job, actor=request.user)
     response = FileResponse(open(path, "rb"), as_attachment=True, filename=job.file_name,  # noqa: SIM115
                             content_type=_CONTENT_TYPES[job.fmt])
     response["Cache-Control"] = "no-store"

@@ -323,11 +323,10 @@ def account_delete(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def account_deleted(request: HttpRequest) -> HttpResponse:
-    receipts = access.receipts_for_anonymous_session(
-        receipt_ids=request.session.get(you_selectors.ACCOUNT_RECEIPTS_SESSION_KEY)
-    )
-    if not receipts:
+    ids = request.session.get(you_selectors.ACCOUNT_RECEIPTS_SESSION_KEY)
+    if ids is None:  # an empty list is a deletion with nothing left to erase (tenant offboarded)
         raise Http404("No account deletion in this browser session.")
+    receipts = access.receipts_for_anonymous_session(receipt_ids=ids)
     return render(request, "you/receipt.html", {"receipts": receipts, "account_deleted": True})
 
 

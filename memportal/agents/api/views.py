@@ -131,7 +131,13 @@ def _add(request: HttpRequest) -> JsonResponse:
             metadata=metadata or None, infer=infer,
         )
     results = [{**r.as_dict(user_id=member.external_id), "event": "ADD"} for r in outcome.added]
-    results += [{**r.as_dict(user_id=member.external_id), "event": "NOOP"} for r in outcome.unchanged]
+    if access.key_may(key=key, permission="read"):
+        # The existing memory is shown to a key that may read it, and that is a look.
+        results += [{**r.as_dict(user_id=member.external_id), "event": "NOOP"} for r in outcome.unchanged]
+        _looked(key, "get", outcome.unchanged)
+    else:  # a write-only key learns only that nothing new was stored, not which memory exists
+        results += [{"id": None, "memory": r.text, "user_id": member.external_id, "event": "NOOP"}
+                    for r in outcome.unchanged]
     answer: dict[str, Any] = {"results": results, "inference": outcome.inference}
     if outcome.inference == "skipped":
         answer["message"] = INFERENCE_SKIPPED
