@@ -6,7 +6,13 @@ read across tenants (except ``memories_without_app_id_count``, which returns onl
 
 Filters arrive as an ``AuditFilter`` whose person/agent/session fields are ``None`` (no
 condition), ``ANY`` (any non-null value, what mem0's ``"*"`` means) or a concrete id that the
-caller picked from ``tenant_filter_choices`` — never a raw request value.
+caller resolved inside the tenant (``person_resolve``, ``scope_value_exists``) — never a raw
+request value.
+
+The staff page's reads are bounded: lookups (``person_suggestions``, ``scope_suggestions``) and
+summaries (``tenant_scope_top``) carry a LIMIT, and labels are read only for the subject ids
+shown (``people_labels``). ``tenant_people_labels``/``tenant_scope_counts`` read a whole tenant:
+they are for exports, the nightly audit and offboarding, never for a page.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from ._rows import fetch as _fetch
 from .errors import InvalidInput
 from .models import Membership, Tenant
 from .records import TABLE, MemoryPage, MemoryRecord, ScopeCount
-from .validation import clean_optional_id, clean_page, clean_query
+from .validation import ID_PATTERN, clean_optional_id, clean_page, clean_query
 
 #: "any non-null value" for person/agent/session filters (the seed's ``"*"``, made explicit).
 ANY = "__any__"
@@ -68,8 +74,12 @@ def _tenant_sql(tenant: Tenant, flt: AuditFilter | None = None) -> tuple[str, li
         if value == ANY:
             # mem0's "*" on pgvector is `payload ? key`; a JSON null must not count as a value.
             where.append(f"payload->>'{key}' IS NOT NULL")
-        else:
+        elif key == "user_id":
             where.append(f"payload->>'{key}' = %s")
+            params.append(clean_optional_id(value, field=field))
+        else:
+            # "C" collation: the (app_id, agent_id/run_id) indexes are built in it (equality is the same).
+            where.append(f"(payload->>'{key}') COLLATE \"C\" = %s")
             params.append(clean_optional_id(value, field=field))
     if flt.text:
         where.append("payload->>'data' ILIKE %s ESCAPE '\\'")
@@ -93,12 +103,15 @@ def tenant_memory_count(*, tenant: Tenant, flt: AuditFilter | None = None) -> in
 
 
 def tenant_memory_page(
-    *, tenant: Tenant, flt: AuditFilter | None = None, page: int = 1, page_size: int = 50
+    *, tenant: Tenant, flt: AuditFilter | None = None, page: int = 1, page_size: int = 50,
+    total: int | None = None,
 ) -> MemoryPage:
-    """Newest first across the tenant's people, stable (ties broken by id)."""
+    """Newest first across the tenant's people, stable (ties broken by id).
+
+    ``total``: already counted for this exact filter (``tenant_summary``), so no count query."""
     page, page_size = clean_page(page, page_size)
     where, params = _tenant_sql(tenant, flt)
-    return _rows.page_of(where=where, params=params, page=page, page_size=page_size)
+    return _rows.page_of(where=where, params=params, page=page, page_size=page_size, total=total)
 
 
 def tenant_memory_search(
@@ -175,13 +188,192 @@ def tenant_scope_counts(*, tenant: Tenant, key: str, flt: AuditFilter | None = N
     return [ScopeCount(r[0], r[1]) for r in rows]
 
 
-@dataclass(frozen=True)
-class FilterChoices:
-    """The only values a staff filter may take: what exists in the tenant right now."""
+#: Suggestions per lookup and rows per summary table on the staff page.
+LOOKUP_LIMIT = 20
+SUMMARY_LIMIT = 20
 
-    people: list[tuple[str, str]]  # (subject_id, label)
-    agents: list[str]
-    sessions: list[str]
+
+def tenant_scope_top(
+    *, tenant: Tenant, key: str, flt: AuditFilter | None = None, limit: int = SUMMARY_LIMIT
+) -> list[ScopeCount]:
+    """The ``limit`` largest counts per person/agent/session for a filter: one query, bounded output."""
+    if key not in {"user_id", "agent_id", "run_id"}:
+        raise InvalidInput("key", "must be user_id, agent_id or run_id")
+    where, params = _tenant_sql(tenant, flt)
+    rows = _fetch(
+        f"SELECT payload->>'{key}' AS v, count(*) FROM {TABLE} "
+        f"WHERE {where} AND payload->>'{key}' IS NOT NULL GROUP BY v ORDER BY count(*) DESC, v LIMIT %s",
+        [*params, limit],
+    )
+    return [ScopeCount(r[0], r[1]) for r in rows]
+
+
+@dataclass(frozen=True)
+class TenantSummary:
+    total: int
+    people: list[ScopeCount]  # the ``limit`` largest, largest first
+    agents: list[ScopeCount]
+
+
+def tenant_summary(*, tenant: Tenant, flt: AuditFilter | None = None, limit: int = SUMMARY_LIMIT) -> TenantSummary:
+    """The filter's total and its ``limit`` largest people and agents: one scan, one query, bounded rows.
+
+    GROUPING SETS count per person, per agent and overall in a single pass over the matching rows;
+    a window keeps the ``limit`` largest of each (ties by value), so at most 2 * limit + 1 rows return.
+    """
+    where, params = _tenant_sql(tenant, flt)
+    u, a = "payload->>'user_id'", "payload->>'agent_id'"
+    rows = _fetch(
+        f"WITH g AS (SELECT {u} AS u, {a} AS a, GROUPING({u}, {a}) AS gid, count(*) AS c FROM {TABLE} "
+        f"WHERE {where} GROUP BY GROUPING SETS (({u}), ({a}), ())), "
+        "r AS (SELECT gid, u, a, c, row_number() OVER (PARTITION BY gid ORDER BY c DESC, u, a) AS rn FROM g "
+        "WHERE (gid = 1 AND u IS NOT NULL) OR (gid = 2 AND a IS NOT NULL) OR gid = 3) "
+        "SELECT gid, u, a, c FROM r WHERE rn <= %s ORDER BY gid, rn",
+        [*params, limit],
+    )
+    total = next((r[3] for r in rows if r[0] == 3), 0)
+    return TenantSummary(
+        total=total,
+        people=[ScopeCount(r[1], r[3]) for r in rows if r[0] == 1],
+        agents=[ScopeCount(r[2], r[3]) for r in rows if r[0] == 2],
+    )
+
+
+def _tables() -> tuple[str, str]:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    qn = connection.ops.quote_name
+    return qn(Membership._meta.db_table), qn(get_user_model()._meta.db_table)
+
+
+def people_labels(*, tenant: Tenant, subject_ids: list[str] | set[str]) -> dict[str, str]:
+    """subject_id -> label for just these subject ids of the tenant (one query)."""
+    ids = sorted({s for s in subject_ids if s})
+    if not ids:
+        return {}
+    members = Membership.objects.filter(tenant=tenant, subject_id__in=ids).select_related("user")
+    return {m.subject_id: membership_label(m) + (" (ended)" if m.ended_at else "") for m in members}
+
+
+@dataclass(frozen=True)
+class PersonSuggestion:
+    value: str  # what the filter field receives: the label, or the subject id for an ended membership
+    label: str
+
+
+def _prefix_pattern(prefix: str) -> str:
+    return _like_escape(prefix) + "%"
+
+
+def person_suggestions(*, tenant: Tenant, prefix: str, limit: int = LOOKUP_LIMIT) -> list[PersonSuggestion]:
+    """People of the tenant whose email or external id starts with ``prefix`` (case-insensitive).
+
+    One query: two LIMITed branches, each walking its "C"-collation index in order.
+    """
+    members, users = _tables()
+    pattern = _prefix_pattern(prefix)
+    rows = _fetch(
+        "SELECT subject_id, email, external_id, ended, k, via FROM ("
+        f"(SELECT m.subject_id, u.email, m.external_id, m.ended_at IS NOT NULL AS ended, "
+        f"upper(u.email) COLLATE \"C\" AS k, 'email' AS via FROM {users} u JOIN {members} m ON m.user_id = u.id "
+        f"WHERE m.tenant_id = %s AND upper(u.email) COLLATE \"C\" LIKE upper(%s) ESCAPE '\\' "
+        f"ORDER BY upper(u.email) COLLATE \"C\" LIMIT %s) "
+        "UNION ALL "
+        f"(SELECT m.subject_id, u.email, m.external_id, m.ended_at IS NOT NULL, "
+        f"upper(m.external_id) COLLATE \"C\", 'external' FROM {members} m LEFT JOIN {users} u ON u.id = m.user_id "
+        f"WHERE m.tenant_id = %s AND upper(m.external_id) COLLATE \"C\" LIKE upper(%s) ESCAPE '\\' "
+        f"ORDER BY upper(m.external_id) COLLATE \"C\" LIMIT %s)"
+        ") s ORDER BY k, subject_id LIMIT %s",
+        [tenant.pk, pattern, limit, tenant.pk, pattern, limit, limit * 2],
+    )
+    out: list[PersonSuggestion] = []
+    seen: set[str] = set()
+    for subject_id, email, external_id, ended, _, via in rows:
+        if subject_id in seen:
+            continue
+        seen.add(subject_id)
+        matched = email if via == "email" else external_id
+        label = email or external_id or subject_id
+        if via == "external" and email and external_id != email:
+            label = f"{email} ({external_id})"
+        if ended:
+            out.append(PersonSuggestion(subject_id, f"{label} (ended)"))
+        else:
+            out.append(PersonSuggestion(matched, label))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def person_resolve(*, tenant: Tenant, value: str) -> str:
+    """The subject id a typed person value means inside the tenant, or InvalidInput.
+
+    Accepted: a subject id of one of the tenant's memberships (ended ones included); an email or
+    external id of exactly one active membership (else of exactly one ended one), case-insensitive;
+    or a subject id that still has memories under the tenant's app_id (a person whose membership
+    is gone). Anything else, another tenant's people included, is an error: never a wider filter.
+    """
+    members, users = _tables()
+    value = value.strip()
+    rows = _fetch(
+        f"SELECT m.subject_id, m.ended_at IS NOT NULL, 'subject' FROM {members} m "
+        "WHERE m.tenant_id = %s AND m.subject_id = %s "
+        "UNION "
+        f"SELECT m.subject_id, m.ended_at IS NOT NULL, 'label' FROM {users} u JOIN {members} m ON m.user_id = u.id "
+        "WHERE m.tenant_id = %s AND upper(u.email) COLLATE \"C\" = upper(%s) "
+        "UNION "
+        f"SELECT m.subject_id, m.ended_at IS NOT NULL, 'label' FROM {members} m "
+        "WHERE m.tenant_id = %s AND upper(m.external_id) COLLATE \"C\" = upper(%s) LIMIT 50",
+        [tenant.pk, value, tenant.pk, value, tenant.pk, value],
+    )
+    for subject_id, _, via in rows:
+        if via == "subject":
+            return subject_id
+    for ended in (False, True):
+        found = sorted({r[0] for r in rows if r[1] is ended})
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise InvalidInput("person", f"matches {len(found)} people: choose one by its subject id")
+    if value and ID_PATTERN.fullmatch(value) and _fetch(
+        f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE payload->>'app_id' = %s AND payload->>'user_id' = %s)",
+        [tenant.slug, value],
+    )[0][0]:
+        return value
+    raise InvalidInput("person", "no such person in this tenant")
+
+
+def scope_suggestions(*, tenant: Tenant, key: str, prefix: str, limit: int = LOOKUP_LIMIT) -> list[str]:
+    """Distinct agent_id/run_id values of the tenant starting with ``prefix`` (case-sensitive), sorted.
+
+    A loose index scan over (app_id, key COLLATE "C"): one index probe per value returned, so the
+    cost is ``limit`` probes whatever the number of memories, agents or sessions in the tenant.
+    """
+    if key not in {"agent_id", "run_id"}:
+        raise InvalidInput("key", "must be agent_id or run_id")
+    col = f"(payload->>'{key}') COLLATE \"C\""
+    rows = _fetch(
+        "WITH RECURSIVE s(v) AS ("
+        f"(SELECT {col} FROM {TABLE} WHERE payload->>'app_id' = %s AND {col} >= %s ORDER BY 1 LIMIT 1) "
+        "UNION ALL "
+        f"SELECT (SELECT {col} FROM {TABLE} WHERE payload->>'app_id' = %s AND {col} > s.v ORDER BY 1 LIMIT 1) "
+        "FROM s WHERE s.v IS NOT NULL AND starts_with(s.v, %s)"
+        ") SELECT v FROM s WHERE v IS NOT NULL AND starts_with(v, %s) LIMIT %s",
+        [tenant.slug, prefix, tenant.slug, prefix, prefix, limit],
+    )
+    return [r[0] for r in rows]
+
+
+def scope_value_exists(*, tenant: Tenant, key: str, value: str) -> bool:
+    """Whether any memory of the tenant has this agent_id/run_id (one index probe)."""
+    if key not in {"agent_id", "run_id"}:
+        raise InvalidInput("key", "must be agent_id or run_id")
+    return _fetch(
+        f"SELECT EXISTS (SELECT 1 FROM {TABLE} WHERE payload->>'app_id' = %s "
+        f"AND (payload->>'{key}') COLLATE \"C\" = %s)",
+        [tenant.slug, value],
+    )[0][0]
 
 
 def membership_label(member: Membership) -> str:
@@ -191,22 +383,11 @@ def membership_label(member: Membership) -> str:
 
 
 def tenant_people_labels(*, tenant: Tenant) -> dict[str, str]:
-    """subject_id -> a human label (email or the app's external id), every membership ever."""
+    """subject_id -> a human label (email or the app's external id), every membership ever.
+
+    Whole tenant: for exports and the nightly audit; pages use ``people_labels``."""
     members = Membership.objects.filter(tenant=tenant).select_related("user").order_by("created_at")
     return {m.subject_id: membership_label(m) + (" (ended)" if m.ended_at else "") for m in members}
-
-
-def tenant_filter_choices(*, tenant: Tenant) -> FilterChoices:
-    labels = tenant_people_labels(tenant=tenant)
-    with_memories = [c.value for c in tenant_scope_counts(tenant=tenant, key="user_id")]
-    people = {s: labels.get(s, s) for s in with_memories}
-    for subject, label in labels.items():
-        people.setdefault(subject, label)
-    return FilterChoices(
-        people=sorted(people.items(), key=lambda p: p[1].lower()),
-        agents=sorted(c.value for c in tenant_scope_counts(tenant=tenant, key="agent_id")),
-        sessions=sorted(c.value for c in tenant_scope_counts(tenant=tenant, key="run_id")),
-    )
 
 
 def tenant_orphan_counts(*, tenant: Tenant) -> list[ScopeCount]:

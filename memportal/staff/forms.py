@@ -1,24 +1,42 @@
-"""The audit filter form. Its choices come from the tenant's own data, so a submitted value is
-either one of those, "any", or rejected: no request value reaches a query unchecked."""
+"""The audit filter form. Person, agent and session are text fields (with a searchable lookup when
+JavaScript runs); a submitted value is resolved inside the tenant — a person's label or subject
+id, an agent/session id that the tenant's memories carry — or "any", or it is a form error (400):
+no request value reaches a query unchecked and an unknown value never widens the filter."""
 
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse
 
-from memportal.memory.tenant_selectors import ANY, AuditFilter, FilterChoices
-from memportal.memory.validation import MAX_PAGE
+from memportal.memory import tenant_selectors
+from memportal.memory.errors import InvalidInput
+from memportal.memory.models import Tenant
+from memportal.memory.tenant_selectors import ANY, AuditFilter
+from memportal.memory.validation import MAX_PAGE, clean_id
 
 PAGE_SIZES = [25, 50, 100, 200]
 
+#: form field -> the mem0 payload key its lookup and check use (person is resolved separately)
+LOOKUPS = {"person": "user_id", "agent": "agent_id", "session": "run_id"}
 
-def _choices(values: list[tuple[str, str]], noun: str) -> list[tuple[str, str]]:
-    return [("", f"All (with or without {noun})"), ("any", f"Any {noun} (set)"), *values]
+_HELP = {
+    "person": "Email, the app's id or a subject id; \"any\" = any person; empty = everyone.",
+    "agent": "An agent id; \"any\" = any agent set; empty = with or without.",
+    "session": "A session id; \"any\" = any session set; empty = with or without.",
+}
+
+
+def _lookup_field(name: str) -> forms.CharField:
+    return forms.CharField(
+        required=False, max_length=254, help_text=_HELP[name],
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
 
 
 class AuditFilterForm(forms.Form):
-    person = forms.ChoiceField(required=False)
-    agent = forms.ChoiceField(required=False)
-    session = forms.ChoiceField(required=False)
+    person = _lookup_field("person")
+    agent = _lookup_field("agent")
+    session = _lookup_field("session")
     q = forms.CharField(required=False, max_length=500, label="Search")
     mode = forms.ChoiceField(
         required=False, initial="text",
@@ -31,13 +49,44 @@ class AuditFilterForm(forms.Form):
         required=False, coerce=int, choices=[(n, str(n)) for n in PAGE_SIZES], initial=50, empty_value=50
     )
 
-    def __init__(self, *args, choices: FilterChoices, **kwargs) -> None:
+    def __init__(self, *args, tenant: Tenant, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].choices = [
-            ("", "Everyone"), ("any", "Any person (set)"), *choices.people
-        ]
-        self.fields["agent"].choices = _choices([(a, a) for a in choices.agents], "agent")
-        self.fields["session"].choices = _choices([(s, s) for s in choices.sessions], "session")
+        self.tenant = tenant
+        for name in LOOKUPS:
+            # Progressive enhancement: htmx fills the <datalist> with at most LOOKUP_LIMIT suggestions
+            # as the staff member types; without JavaScript this is a plain text field.
+            self.fields[name].widget.attrs.update({
+                "list": f"{name}-suggestions",
+                "hx-get": reverse("staff:lookup", args=[tenant.slug, name]),
+                "hx-trigger": "input changed delay:250ms, focus once",
+                "hx-target": f"#{name}-suggestions",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+            })
+
+    def _clean_scope(self, name: str) -> str:
+        """"" (no condition), "any", or a value checked against the tenant (one indexed query)."""
+        value = (self.cleaned_data.get(name) or "").strip()
+        if value == "" or value.lower() == "any":
+            return value.lower()
+        try:
+            if name == "person":
+                return tenant_selectors.person_resolve(tenant=self.tenant, value=value)
+            value = clean_id(value, field=name)
+        except InvalidInput as exc:
+            raise forms.ValidationError(exc.message) from exc
+        if not tenant_selectors.scope_value_exists(tenant=self.tenant, key=LOOKUPS[name], value=value):
+            raise forms.ValidationError(f"no memory of this tenant has this {name} id")
+        return value
+
+    def clean_person(self) -> str:
+        return self._clean_scope("person")
+
+    def clean_agent(self) -> str:
+        return self._clean_scope("agent")
+
+    def clean_session(self) -> str:
+        return self._clean_scope("session")
 
     def clean(self) -> dict:
         data = super().clean()

@@ -6,6 +6,7 @@ app_name = "staff"
 urlpatterns = [
     path("", views.index, name="index"),
     path("<str:slug>/", views.audit, name="audit"),
+    path("<str:slug>/lookup/<str:kind>/", views.lookup, name="lookup"),
     path("<str:slug>/export/", views.export_download, name="export"),
     path("<str:slug>/export/jobs/", views.export_job_start, name="export_job_start"),
     path("<str:slug>/export/jobs/<uuid:job_id>/", views.export_job_detail, name="export_job"),

@@ -6,6 +6,8 @@ nothing here changes or deletes a memory.
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -17,9 +19,11 @@ from memportal.memory import tenant_selectors
 from memportal.memory.errors import InvalidInput
 
 from . import services
-from .forms import AuditFilterForm
+from .forms import LOOKUPS, AuditFilterForm
 from .models import AccessRecord, ExportJob
 
+#: what an agent/session id may start with (validation.ID_PATTERN, any prefix of it)
+ID_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@\-]{0,127}")
 _CONTENT_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8"}
 
 
@@ -42,9 +46,9 @@ def _filter_query(request: HttpRequest, *drop: str) -> str:
 @require_GET
 def audit(request: HttpRequest, slug: str) -> HttpResponse:
     tenant = access.access_tenant_for_staff(user=request.user, slug=slug)
-    form = AuditFilterForm(request.GET, choices=tenant_selectors.tenant_filter_choices(tenant=tenant))
-    labels = tenant_selectors.tenant_people_labels(tenant=tenant)
-    context: dict = {"tenant": tenant, "form": form, "labels": labels, "records": [], "page": None}
+    form = AuditFilterForm(request.GET, tenant=tenant)
+    context: dict = {"tenant": tenant, "form": form, "records": [], "page": None,
+                     "summary_limit": tenant_selectors.SUMMARY_LIMIT}
     status = 200
     action = AccessRecord.Action.VIEW
     shown: list = []
@@ -56,6 +60,9 @@ def audit(request: HttpRequest, slug: str) -> HttpResponse:
         page_size = form.cleaned_data.get("page_size") or 50
         in_use = flt.as_dict()
         try:
+            # The total and the summaries (the SUMMARY_LIMIT largest people and agents): one query.
+            summary = tenant_selectors.tenant_summary(tenant=tenant, flt=scope_flt)
+            context["person_counts"], context["agent_counts"] = summary.people, summary.agents
             if form.query and form.search_mode == "semantic":
                 action = AccessRecord.Action.SEARCH
                 shown = tenant_selectors.tenant_memory_search(
@@ -65,8 +72,9 @@ def audit(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 if form.query:
                     action = AccessRecord.Action.SEARCH
+                # In text mode the page's filter is the summary's: its total is already counted.
                 page = tenant_selectors.tenant_memory_page(
-                    tenant=tenant, flt=flt, page=page_no, page_size=page_size
+                    tenant=tenant, flt=flt, page=page_no, page_size=page_size, total=summary.total
                 )
                 shown = page.items
                 context["page"] = page
@@ -74,22 +82,55 @@ def audit(request: HttpRequest, slug: str) -> HttpResponse:
         except InvalidInput as exc:
             form.add_error(None, f"{exc.field}: {exc.message}")
             status = 400
-        for key, name in (("user_id", "person_counts"), ("agent_id", "agent_counts")):
-            context[name] = tenant_selectors.tenant_scope_counts(tenant=tenant, key=key, flt=scope_flt)
+            shown = []
+            context["person_counts"], context["agent_counts"], context["page"] = [], [], None
     else:
         status = 400
     services.access_record_write(
         tenant=tenant, actor=request.user, action=action, flt=in_use,
         subject_ids=[r.subject_id for r in shown], memories_shown=len(shown),
     )
+    # Labels for the people on this page and in the summary only: one query, never the whole tenant.
+    chosen = in_use.get("person") if in_use.get("person") != "any" else None
+    labels = tenant_selectors.people_labels(
+        tenant=tenant,
+        subject_ids={r.subject_id for r in shown} | {c.value for c in context.get("person_counts", [])}
+        | ({chosen} if chosen else set()),
+    )
     context.update({
         "rows": [(r, labels.get(r.subject_id, r.subject_id)) for r in shown],
         "person_counts": [(c, labels.get(c.value, c.value)) for c in context.get("person_counts", [])],
         "filter_in_use": in_use,
+        "filter_person_label": labels.get(chosen, "") if chosen else "",
         "export_jobs": access.export_jobs_visible(user=request.user, tenant=tenant)[:5],
         "page_query": _filter_query(request),
+        "filter_query": _filter_query(request),  # "Export this filter" (was missing: it exported everything)
     })
     return render(request, "staff/audit.html", context, status=status)
+
+
+@login_required
+@require_GET
+def lookup(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+    """Suggestions for the person/agent/session filter fields: at most LOOKUP_LIMIT <option>s.
+
+    Labels and ids only, never memory text, so a lookup is not written to the access log.
+    """
+    tenant = access.access_tenant_for_staff(user=request.user, slug=slug)
+    if kind not in LOOKUPS:
+        raise Http404()
+    prefix = request.GET.get(kind, request.GET.get("q", ""))
+    prefix = prefix.strip() if isinstance(prefix, str) else ""
+    options: list[tuple[str, str]] = []
+    if len(prefix) <= 254 and "\x00" not in prefix:
+        if kind == "person":
+            options = [(s.value, s.label) for s in tenant_selectors.person_suggestions(tenant=tenant, prefix=prefix)]
+        elif prefix == "" or ID_PREFIX.fullmatch(prefix):
+            options = [(v, v) for v in tenant_selectors.scope_suggestions(tenant=tenant, key=LOOKUPS[kind],
+                                                                           prefix=prefix)]
+    response = render(request, "staff/_lookup_options.html", {"kind": kind, "options": options})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _export_filter(request: HttpRequest, tenant) -> tuple[tenant_selectors.AuditFilter, str]:
@@ -98,7 +139,7 @@ def _export_filter(request: HttpRequest, tenant) -> tuple[tenant_selectors.Audit
     if fmt not in _CONTENT_TYPES:
         raise Http404()
     source = request.GET if request.method == "GET" else request.POST
-    form = AuditFilterForm(source, choices=tenant_selectors.tenant_filter_choices(tenant=tenant))
+    form = AuditFilterForm(source, tenant=tenant)
     if not form.is_valid():
         raise Http404()
     return form.audit_filter(with_text=form.search_mode == "text"), fmt

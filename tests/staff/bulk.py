@@ -58,3 +58,29 @@ def table_count(where: str = "TRUE", params: list | None = None) -> int:
 
 def history_count(memory_ids: list[str]) -> int:
     return MemoryEvent.objects.filter(memory_id__in=memory_ids).count()
+
+
+def bulk_people(*, tenant, count: int, prefix: str = "person", memories_each: int = 1,
+                sessions_each: int = 1) -> int:
+    """``count`` memberships (external ids ``<prefix>-00001``…, no user) with ``memories_each``
+    memories each, spread over ``sessions_each`` sessions per person (run ids ``<prefix>-00001-s0``…),
+    in two INSERTs. Vectors are constant: only the audit page's scope columns matter here."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO memory_membership (tenant_id, external_id, external_id_hash, subject_id, role, "
+            "memory_paused, created_at, ended_reason) "
+            "SELECT %s, %s || '-' || lpad(g::text, 5, '0'), '', 's_' || md5(%s || g::text || random()::text), "
+            "'member', false, now(), '' FROM generate_series(1, %s) g",
+            [tenant.pk, prefix, prefix, count],
+        )
+        cur.execute(
+            "INSERT INTO memportal_memories (id, vector, payload) "
+            "SELECT gen_random_uuid(), array_fill(0.1::real, ARRAY[384])::vector(384), jsonb_build_object("
+            "'data', 'bulk fact ' || k, 'user_id', m.subject_id, 'app_id', %s::text, 'agent_id', 'bulk-agent', "
+            "'run_id', m.external_id || '-s' || (k %% %s), 'role', 'user', 'hash', md5(m.subject_id || k), "
+            f"'created_at', {_STAMP.replace('g *', 'k *')}, 'updated_at', {_STAMP.replace('g *', 'k *')}) "
+            "FROM memory_membership m CROSS JOIN generate_series(1, %s) k "
+            "WHERE m.tenant_id = %s AND m.external_id LIKE %s",
+            [tenant.slug, sessions_each, memories_each, tenant.pk, prefix + "-%"],
+        )
+        return cur.rowcount

@@ -101,7 +101,10 @@ def test_a_background_export_job_writes_a_file_the_requester_downloads(client, s
     download = client.get(f"/staff/concierge_app/export/jobs/{job.pk}/download/")
     lines = b"".join(download.streaming_content).decode().splitlines()
     assert len(lines) == 1201
-    assert AccessRecord.objects.get().filters["delivery"] == "file"
+    # Queuing is logged, and so is the download, for everyone whose memories the file holds.
+    assert [r.filters["delivery"] for r in AccessRecord.objects.order_by("at", "id")] == ["file", "file download"]
+    downloaded = AccessRecord.objects.get(filters__delivery="file download")
+    assert downloaded.subject_ids and downloaded.memories_shown > 0
 
 
 def test_another_staff_member_cannot_download_someone_elses_export_job(client, staff, owner):
