@@ -27,7 +27,7 @@ from memportal.memory.errors import MembershipEnded
 from memportal.memory.models import ErasureReceipt, Membership, Tenant
 
 if TYPE_CHECKING:
-    from memportal.agents.models import AppKey, PortalToken
+    from memportal.agents.models import AppKey, PortalToken, TenantDeleteJob
     from memportal.offboarding.models import OffboardingJob
     from memportal.staff.models import ExportJob
 
@@ -248,6 +248,16 @@ def access_member_for_key(*, key: AppKey, external_id: Any, create: bool) -> Mem
     ).exists():
         raise MembershipEnded()
     return membership_for_external(tenant=key.tenant, external_id=external_id, create=True)
+
+
+def access_delete_job_for_key(*, key: AppKey, job_id: Any) -> TenantDeleteJob:
+    """A tenant-wide delete job of the key's tenant (any of its keys may follow it); else NotFound."""
+    from memportal.agents.models import TenantDeleteJob
+
+    job = TenantDeleteJob.objects.filter(pk=_uuid(job_id), tenant_id=key.tenant_id).first()
+    if job is None:
+        raise NotFound()
+    return job
 
 
 def access_memory_for_key(*, key: AppKey, memory_id: Any) -> Membership:

@@ -54,6 +54,25 @@ def worker_connection() -> Iterator[None]:
         connection.close()
 
 
+@contextlib.contextmanager
+def advisory_lock(name: str) -> Iterator[bool]:
+    """A session-level PostgreSQL advisory lock on ``name``: True if this connection got it.
+
+    The queue's ``lock`` already keeps two workers off the same tenant's job; this also keeps a
+    command running a job in its own process (``offboard_app``) off a job a worker is running.
+    A killed process's connection ends, and with it the lock.
+    """
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [name])
+        got = bool(cur.fetchone()[0])
+    try:
+        yield got
+    finally:
+        if got:
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [name])
+
+
 def throttle_seconds() -> float:
     """Pause between a background job's batches (MEMPORTAL_JOB_THROTTLE_SECONDS, default 0)."""
     return float(settings.MEMPORTAL.get("JOB_THROTTLE_SECONDS", 0))

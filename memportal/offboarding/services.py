@@ -20,7 +20,7 @@ import contextlib
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -110,24 +110,9 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-@contextlib.contextmanager
-def tenant_work_lock(*, tenant: Tenant, kind: str) -> Iterator[bool]:
-    """A session-level PostgreSQL advisory lock on (kind, tenant): True if this connection got it.
-
-    The queue already runs one offboarding per tenant at a time (procrastinate ``lock``); this
-    also keeps ``offboard_app`` (which runs a job in its own process) off a job a worker is
-    running. A killed process's connection ends, and with it the lock.
-    """
-    key = f"memportal:{kind}:{tenant.pk}"
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [key])
-        got = bool(cur.fetchone()[0])
-    try:
-        yield got
-    finally:
-        if got:
-            with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
+def tenant_work_lock(*, tenant: Tenant, kind: str) -> contextlib.AbstractContextManager[bool]:
+    """True if this connection may run the tenant's ``kind`` of work now (see queue.advisory_lock)."""
+    return queue.advisory_lock(f"memportal:{kind}:{tenant.pk}")
 
 
 def offboarding_defer(job: OffboardingJob) -> None:

@@ -18,12 +18,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from memportal import access
+from memportal.agents import services as agents_services
 from memportal.agents.models import AppKey, MemoryExportRequest
 from memportal.agents.services import key_read_record, portal_token_create
 from memportal.memory import api_selectors, selectors, services
 from memportal.memory.api_selectors import Clause
 from memportal.memory.errors import InvalidInput, MemoryPaused
-from memportal.memory.models import Membership, Tenant
+from memportal.memory.models import Tenant
 from memportal.memory.records import MemoryRecord
 from memportal.memory.validation import clean_messages, clean_metadata, clean_page
 
@@ -224,19 +225,31 @@ def _delete_all(request: HttpRequest) -> JsonResponse:
     raw = filters_parse(None, top_level={k: v for k, v in scope.items() if k != "app_id"})
     if any(v == "*" for v in scope.values()):
         raise ApiError(400, "'*' is not allowed in a deletion.", "user_id")
-    members: list[Membership]
-    if scope["user_id"] is not None:
-        member = access.access_member_for_key(key=key, external_id=scope["user_id"], create=False)
-        members = [member] if member is not None else []
-    else:
-        members = api_selectors.members_in_scope(tenant=key.tenant, clauses=clauses_resolve(key=key, raw=raw))
+    if scope["user_id"] is None:
+        # Every person of the tenant with memories of this agent/session: a queued job, not a loop
+        # inside the request (resumable, one receipt per person). 202 with the job to follow.
+        clauses_resolve(key=key, raw=raw)  # the same validation as a direct delete
+        job = agents_services.tenant_delete_start(key=key, agent_id=scope["agent_id"], run_id=scope["run_id"])
+        return JsonResponse({
+            "message": "Deletion queued: every person's memories in this scope will be erased, each with a receipt.",
+            "job_id": str(job.pk), "status_url": reverse("agents:delete_job", kwargs={"job_id": job.pk}),
+        }, status=202)
+    member = access.access_member_for_key(key=key, external_id=scope["user_id"], create=False)
     erased = 0
-    for member in members:
+    if member is not None:
         receipt = services.memory_delete_all(
             member=member, agent_id=scope["agent_id"], run_id=scope["run_id"], via="api"
         )
-        erased += receipt.memories_erased
+        erased = receipt.memories_erased
     return JsonResponse({"message": "Memories deleted successfully!", "deleted": erased})
+
+
+@api_view(("GET",))
+def delete_job(request: HttpRequest, job_id: str) -> JsonResponse:
+    """Progress and verification of a tenant-wide delete (people done/total, memories erased)."""
+    key = require(request, "read")
+    query_params(request, allowed=frozenset({"org_id", "project_id"}))
+    return JsonResponse(access.access_delete_job_for_key(key=key, job_id=job_id).as_dict())
 
 
 def _offboard(request: HttpRequest, confirm: str | None) -> JsonResponse:
