@@ -29,7 +29,7 @@ from memportal.memory.models import ErasureReceipt, Membership, Tenant
 if TYPE_CHECKING:
     from memportal.agents.models import AppKey, PortalToken, TenantDeleteJob
     from memportal.offboarding.models import OffboardingJob
-    from memportal.staff.models import ExportJob
+    from memportal.staff.models import ExportJob, TenantAuditReport
 
 
 class NotFound(Http404):
@@ -154,6 +154,23 @@ def export_jobs_visible(*, user: AbstractBaseUser, tenant: Tenant) -> QuerySet[E
 
     jobs = ExportJob.objects.filter(tenant=tenant)
     return jobs if user.is_superuser else jobs.filter(requested_by=user)
+
+
+def audit_reports_visible(*, user: AbstractBaseUser, tenant: Tenant) -> QuerySet[TenantAuditReport]:
+    """The tenant's stored audit reports, for anyone who may audit the tenant (its staff, superusers)."""
+    from memportal.staff.models import TenantAuditReport
+
+    if not staff_tenants(user=user).filter(pk=tenant.pk).exists():
+        return TenantAuditReport.objects.none()
+    return TenantAuditReport.objects.filter(tenant=tenant)
+
+
+def access_audit_report(*, user: AbstractBaseUser, tenant: Tenant, report_id: Any) -> TenantAuditReport:
+    """One stored audit report of this tenant, for its staff (superusers: any live tenant's); else NotFound."""
+    report = audit_reports_visible(user=user, tenant=tenant).filter(pk=_uuid(report_id)).first()
+    if report is None:
+        raise NotFound()
+    return report
 
 
 def access_app_key(*, user: AbstractBaseUser, key_id: Any, write: bool = False) -> AppKey:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from memportal.queue import app, throttle_seconds, worker_connection
 
 from . import services
@@ -30,3 +32,13 @@ def export_sweep_task(timestamp: int) -> None:
     """Every 10 minutes: delete export files past their expiry (their rows say "expired")."""
     with worker_connection():
         services.export_files_erase(expired_only=True)
+
+
+@app.periodic(cron="0 3 * * *", periodic_id="nightly-audit")
+@app.task(name="staff.nightly_audit", queue="maintenance", queueing_lock="staff.nightly_audit")
+def nightly_audit_task(timestamp: int) -> None:
+    """03:00 UTC: one stored audit report per live tenant (a retried run skips tenants done)."""
+    from .audit import nightly_audit_run
+
+    with worker_connection():
+        nightly_audit_run(scheduled_for=datetime.fromtimestamp(timestamp, tz=UTC))

@@ -6,6 +6,8 @@ nothing here changes or deletes a memory.
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -87,6 +89,7 @@ def audit(request: HttpRequest, slug: str) -> HttpResponse:
         "person_counts": [(c, labels.get(c.value, c.value)) for c in context.get("person_counts", [])],
         "filter_in_use": in_use,
         "export_jobs": access.export_jobs_visible(user=request.user, tenant=tenant)[:5],
+        "audit_report": access.audit_reports_visible(user=request.user, tenant=tenant).first(),
         "page_query": _filter_query(request),
     })
     return render(request, "staff/audit.html", context, status=status)
@@ -156,5 +159,26 @@ def export_job_download(request: HttpRequest, slug: str, job_id) -> HttpResponse
         raise Http404()
     response = FileResponse(open(path, "rb"), as_attachment=True, filename=job.file_name,  # noqa: SIM115
                             content_type=_CONTENT_TYPES[job.fmt])
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def audit_report_download(request: HttpRequest, slug: str, report_id) -> HttpResponse:
+    """The stored nightly audit report as JSON (counts and subject ids, no memory text); logged as a look."""
+    tenant = access.access_tenant_for_staff(user=request.user, slug=slug)
+    report = access.access_audit_report(user=request.user, tenant=tenant, report_id=report_id)
+    services.access_record_write(
+        tenant=tenant, actor=request.user, action=AccessRecord.Action.VIEW,
+        flt={"audit_report": str(report.pk), "delivery": "download"},
+        subject_ids=[row.get("value", "") for row in report.counts.get("per_person", [])], memories_shown=0,
+    )
+    body = json.dumps({"report_id": str(report.pk), "created_at": report.created_at.isoformat(),
+                       "run_seconds": report.run_seconds, **report.counts}, indent=2, sort_keys=True)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{tenant.slug}-audit-{report.created_at:%Y%m%d-%H%M%S}.json"'
+    )
     response["Cache-Control"] = "no-store"
     return response
