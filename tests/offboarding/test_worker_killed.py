@@ -58,10 +58,11 @@ def workers(export_dir, tmp_path) -> Iterator[Callable[[str], subprocess.Popen]]
         "MEMPORTAL_WORKER_HEARTBEAT_SECONDS": "1", "MEMPORTAL_WORKER_STALLED_SECONDS": "4",
     }
 
-    def start(name: str) -> subprocess.Popen:
+    def start(name: str, alias: bool = False) -> subprocess.Popen:
         log = open(tmp_path / f"worker-{name}.log", "wb")  # noqa: SIM115 (closed with the process)
+        command = ["offboarding_worker"] if alias else ["procrastinate", "worker"]
         proc = subprocess.Popen(
-            [sys.executable, "manage.py", "procrastinate", "worker", "--name", name, "--concurrency", "2"],
+            [sys.executable, "manage.py", *command, "--name", name, "--concurrency", "2"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         proc.log_path = tmp_path / f"worker-{name}.log"  # type: ignore[attr-defined]
@@ -156,7 +157,7 @@ def test_a_worker_killed_mid_export_is_recovered_by_another_and_the_file_is_publ
     assert not (export_dir / job.file_name).exists()  # only the temporary file: nothing published
     assert _queue_states("staff.export") == ["doing"]
 
-    second = workers("second")
+    second = workers("second", alias=True)  # the old command name runs the same worker
 
     def finished() -> bool:
         job.refresh_from_db()
@@ -170,6 +171,51 @@ def test_a_worker_killed_mid_export_is_recovered_by_another_and_the_file_is_publ
     assert AccessRecord.objects.filter(action="export").count() == 1  # logged once, at the request
     assert ExportJob.objects.count() == 1
     _wait("the queue to drop the finished job", lambda: _queue_states("staff.export") == [], second, 30)
+
+
+def test_a_worker_killed_mid_tenant_delete_is_recovered_without_a_duplicate_receipt(client, workers):
+    from memportal.agents.models import TenantDeleteJob
+    from memportal.agents.services import appkey_create
+    from memportal.memory.tenancy import membership_for_external
+    from tests.factories import tenant
+
+    concierge = tenant("concierge_app")
+    for n in range(40):
+        member = membership_for_external(tenant=concierge, external_id=f"guest-{n}", create=True)
+        bulk_memories(member=member, count=3, agent_id="travel_planner")
+        bulk_memories(member=member, count=1, agent_id="chef")
+    _, raw = appkey_create(tenant=concierge, name="kill test")
+    response = client.delete("/v1/memories/?agent_id=travel_planner", headers={"Authorization": f"Token {raw}"})
+    assert response.status_code == 202
+    job = TenantDeleteJob.objects.get(pk=response.json()["job_id"])
+
+    first = workers("first")
+
+    def some_done() -> bool:
+        job.refresh_from_db()
+        return job.people_done >= 5
+
+    _wait("the first worker to erase 5 people", some_done, first)
+    _kill(first)
+    job.refresh_from_db()
+    assert job.state == "running" and 5 <= job.people_done < 40
+    assert job.receipts.count() == job.people_done
+
+    second = workers("second")
+
+    def finished() -> bool:
+        job.refresh_from_db()
+        return not job.active
+
+    _wait("the second worker to recover and finish the delete", finished, second)
+    assert job.state == "done" and job.attempts == 2
+    assert job.people_total == job.people_done == 40 and job.memories_erased == 120
+    assert job.verification["people_left"] == 0
+    receipts = ErasureReceipt.objects.filter(kind=ErasureReceipt.Kind.AGENT)
+    assert receipts.count() == job.receipts.count() == 40  # one per person, none twice
+    assert len({r.membership_id for r in receipts}) == 40
+    assert table_count("payload->>'agent_id' = 'travel_planner'") == 0
+    assert table_count("payload->>'agent_id' = 'chef'") == 40
 
 
 def test_the_periodic_recovery_retries_only_the_jobs_of_dead_workers(owner):
