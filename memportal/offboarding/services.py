@@ -92,6 +92,9 @@ def offboarding_start(
     """Queue the tenant's offboarding, or return the job already queued/running for it."""
     existing = OffboardingJob.objects.filter(tenant=tenant, state__in=["queued", "running"]).first()
     if existing is not None:
+        # Make sure a task is waiting for it (a row queued before the queue existed, or whose task
+        # was lost); one already waiting holds the queueing lock, and a second run is a no-op.
+        offboarding_defer(existing)
         return existing
     user = requested_by if requested_by is not None and requested_by.is_authenticated else None
     try:

@@ -104,6 +104,8 @@ def test_a_worker_killed_mid_offboarding_is_recovered_by_another_to_the_same_end
     bulk_memories(member=stranger.member, count=50)
     job = services.offboarding_start(tenant=owner.member.tenant, batch_size=100)
     assert _queue_states("offboarding.run") == ["todo"]  # deferred once its row was committed
+    assert services.offboarding_start(tenant=owner.member.tenant) == job  # a double click
+    assert _queue_states("offboarding.run") == ["todo"]  # the queueing lock: still one task waiting
 
     first = workers("first")
 
