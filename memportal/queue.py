@@ -19,9 +19,9 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from procrastinate import jobs, sql, utils
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import AlreadyEnqueued
 
@@ -93,8 +93,21 @@ async def stalled_jobs_retry_async() -> list[int]:
 
 
 def stalled_jobs_retry() -> list[int]:
-    """The same, from synchronous code (a command, a test)."""
-    return async_to_sync(stalled_jobs_retry_async)()
+    """The same, from synchronous code (a command, a test), on procrastinate's synchronous
+    connector (and its own queries): usable whether or not an event loop runs in this thread."""
+    manager = app.job_manager
+    rows = app.connector.get_sync_connector().execute_query_all(
+        query=sql.queries["select_stalled_jobs_by_heartbeat"], queue=None, task_name=None,
+        seconds_since_heartbeat=settings.WORKER_STALLED_SECONDS,
+    )
+    retried = []
+    for job in (jobs.Job.from_row(row) for row in rows):
+        if job.task_name == retry_stalled.name or job.id is None:
+            continue
+        log.warning("queue: retrying stalled job %s (%s)", job.id, job.task_name)
+        manager.retry_job_by_id(job.id, retry_at=utils.utcnow())
+        retried.append(job.id)
+    return retried
 
 
 @app.periodic(cron="* * * * * */15", periodic_id="retry-stalled")
