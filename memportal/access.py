@@ -27,9 +27,9 @@ from memportal.memory.errors import MembershipEnded
 from memportal.memory.models import ErasureReceipt, Membership, Tenant
 
 if TYPE_CHECKING:
-    from memportal.agents.models import AppKey, PortalToken
+    from memportal.agents.models import AppKey, PortalToken, TenantDeleteJob
     from memportal.offboarding.models import OffboardingJob
-    from memportal.staff.models import ExportJob
+    from memportal.staff.models import ExportJob, TenantAuditReport
 
 
 class NotFound(Http404):
@@ -183,6 +183,23 @@ def export_jobs_visible(*, user: AbstractBaseUser, tenant: Tenant) -> QuerySet[E
     return jobs if user.is_superuser else jobs.filter(requested_by=user)
 
 
+def audit_reports_visible(*, user: AbstractBaseUser, tenant: Tenant) -> QuerySet[TenantAuditReport]:
+    """The tenant's stored audit reports, for anyone who may audit the tenant (its staff, superusers)."""
+    from memportal.staff.models import TenantAuditReport
+
+    if not staff_tenants(user=user).filter(pk=tenant.pk).exists():
+        return TenantAuditReport.objects.none()
+    return TenantAuditReport.objects.filter(tenant=tenant)
+
+
+def access_audit_report(*, user: AbstractBaseUser, tenant: Tenant, report_id: Any) -> TenantAuditReport:
+    """One stored audit report of this tenant, for its staff (superusers: any live tenant's); else NotFound."""
+    report = audit_reports_visible(user=user, tenant=tenant).filter(pk=_uuid(report_id)).first()
+    if report is None:
+        raise NotFound()
+    return report
+
+
 def access_app_key(*, user: AbstractBaseUser, key_id: Any, write: bool = False) -> AppKey:
     """A key of a tenant the user manages; revoking a tenant-admin key is for superusers only."""
     from memportal.agents.models import AppKey
@@ -286,6 +303,16 @@ def access_member_for_key(*, key: AppKey, external_id: Any, create: bool) -> Mem
     ).exists():
         raise MembershipEnded()
     return membership_for_external(tenant=key.tenant, external_id=external_id, create=True)
+
+
+def access_delete_job_for_key(*, key: AppKey, job_id: Any) -> TenantDeleteJob:
+    """A tenant-wide delete job of the key's tenant (any of its keys may follow it); else NotFound."""
+    from memportal.agents.models import TenantDeleteJob
+
+    job = TenantDeleteJob.objects.filter(pk=_uuid(job_id), tenant_id=key.tenant_id).first()
+    if job is None:
+        raise NotFound()
+    return job
 
 
 def access_memory_for_key(*, key: AppKey, memory_id: Any) -> Membership:

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_htmx",
+    "procrastinate.contrib.django",  # the task queue: its migrations make the queue tables
     "memportal.memory",
     "memportal.accounts",
     "memportal.you",
@@ -77,6 +78,20 @@ INSTALLED_APPS = [
     "memportal.staff",
     "memportal.offboarding",
 ]
+
+# Background work (offboarding, exports, sweeps, tenant-wide deletes, the nightly audit) runs on
+# procrastinate's PostgreSQL queue: ``manage.py procrastinate worker``, any number of them on any
+# number of hosts. A worker heartbeats every WORKER_HEARTBEAT_SECONDS; one silent for
+# WORKER_STALLED_SECONDS is dead, and the ``queue.retry_stalled`` periodic task hands its jobs
+# to a live worker (every job is resumable).
+WORKER_HEARTBEAT_SECONDS = float(os.environ.get("MEMPORTAL_WORKER_HEARTBEAT_SECONDS", "10"))
+WORKER_STALLED_SECONDS = float(os.environ.get("MEMPORTAL_WORKER_STALLED_SECONDS", "30"))
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "update_heartbeat_interval": WORKER_HEARTBEAT_SECONDS,
+    "stalled_worker_timeout": WORKER_STALLED_SECONDS,
+    "delete_jobs": "successful",  # our own job rows are the record; finished queue rows go
+}
+PROCRASTINATE_IMPORT_PATHS = ["memportal.queue"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -256,6 +271,9 @@ MEMPORTAL = {
     "EXPORT_DIR": os.environ.get("MEMPORTAL_EXPORT_DIR", str(DATA_DIR / "exports")),
     "EXPORT_TTL_HOURS": int(os.environ.get("MEMPORTAL_EXPORT_TTL_HOURS", "24")),
     "EXPORT_BATCH_SIZE": int(os.environ.get("MEMPORTAL_EXPORT_BATCH_SIZE", "2000")),  # rows per query and chunk
+    # Pause between the batches of background jobs (offboarding, exports, tenant-wide deletes):
+    # leaves the database to the site's requests.
+    "JOB_THROTTLE_SECONDS": float(os.environ.get("MEMPORTAL_JOB_THROTTLE_SECONDS", "0")),
     # Requests per API key per minute (memportal.agents.api).
     "API_RATE_LIMIT": int(os.environ.get("MEMPORTAL_API_RATE_LIMIT", "600")),
     # Keyed hashes of erased identifiers and staff search text (memportal.crypto); derived from

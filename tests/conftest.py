@@ -113,3 +113,5 @@ def empty_memory_tables_after_transactional_tests(request):
             cursor.execute("SELECT to_regclass(%s)", [ENTITY_TABLE])  # mem0 creates it on first use
             if cursor.fetchone()[0]:
                 cursor.execute(f"DELETE FROM {ENTITY_TABLE}")
+            # Jobs deferred on commit by the test: no later test's worker process may run them.
+            cursor.execute("DELETE FROM procrastinate_jobs")

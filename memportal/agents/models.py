@@ -137,3 +137,60 @@ class ApiRateWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key_id} at {self.window_start:%Y-%m-%d %H:%M}: {self.hits}"
+
+
+class TenantDeleteJob(models.Model):
+    """A tenant-wide API delete (``DELETE /v1/memories/?agent_id=…`` or ``?run_id=…`` without a
+    ``user_id``), run by the queue (``tasks.py``) instead of inside the request.
+
+    Every person the app has named with memories in the scope is erased in turn through
+    ``memory_delete_all``, each with their own verified erasure receipt (``receipts``). Each
+    person's erasure commits with the job's counters, so a killed job resumes with the people
+    still holding memories in the scope and its counts add up. The row holds the scope (agent
+    and session ids, never a person's id or memory text), progress and the verification.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="delete_jobs")
+    app_key = models.ForeignKey(AppKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    agent_id = models.CharField(max_length=128, blank=True, default="")
+    run_id = models.CharField(max_length=128, blank=True, default="")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
+    people_total = models.PositiveIntegerField(null=True, blank=True)
+    people_done = models.PositiveIntegerField(default=0)
+    memories_erased = models.PositiveIntegerField(default=0)
+    receipts = models.ManyToManyField("memory.ErasureReceipt", blank=True, related_name="+")
+    verification = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    worker = models.CharField(max_length=100, blank=True, default="")
+    error = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"tenant delete {self.pk} ({self.state})"
+
+    @property
+    def active(self) -> bool:
+        return self.state in {self.State.QUEUED, self.State.RUNNING}
+
+    def as_dict(self) -> dict:
+        return {
+            "job_id": str(self.pk), "status": self.state, "agent_id": self.agent_id or None,
+            "run_id": self.run_id or None, "people_total": self.people_total, "people_done": self.people_done,
+            "deleted": self.memories_erased, "receipts": self.receipts.count(),
+            "verification": self.verification or None,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+        }

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+import socket
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -12,11 +15,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from memportal import access
+from memportal import access, queue
+from memportal.memory import api_selectors
+from memportal.memory.api_selectors import ANY, Clause
 from memportal.memory.errors import InvalidInput
 from memportal.memory.models import Membership, Tenant
 
-from .models import AppKey, KeyRead, PortalToken, token_hash
+from .models import AppKey, KeyRead, PortalToken, TenantDeleteJob, token_hash
 
 KEY_PATTERN = re.compile(r"^mpk_([a-z0-9]{8,16})_([A-Za-z0-9_\-]{32,128})$")
 PERMISSIONS = frozenset({"read", "write", "tenant_admin"})
@@ -130,3 +135,83 @@ def key_read_record(*, key: AppKey, action: str, counts: dict[str, int], everyon
                 for subject, n in sorted(counts.items())
             ],
         )
+
+
+# --- tenant-wide deletes (a queued job per request) ---------------------------------------------------
+def tenant_delete_start(*, key: AppKey, agent_id: str | None, run_id: str | None) -> TenantDeleteJob:
+    """Queue the erasure of every named person's memories of an agent and/or session in the key's
+    tenant; the worker runs it (``tasks.tenant_delete_task``) after this commits."""
+    from . import tasks  # the task module imports this one
+
+    with transaction.atomic():
+        job = TenantDeleteJob.objects.create(tenant=key.tenant, app_key=key, agent_id=agent_id or "",
+                                             run_id=run_id or "")
+        queue.defer_on_commit(tasks.tenant_delete_task, job_id=str(job.pk), lock=f"tenant-delete:{key.tenant_id}",
+                              queueing_lock=f"tenant-delete:{job.pk}")
+    return job
+
+
+def _delete_clauses(job: TenantDeleteJob) -> list[Clause]:
+    return [Clause(subject_id=ANY, agent_id=job.agent_id or None, run_id=job.run_id or None)]
+
+
+def tenant_delete_execute(
+    *, job: TenantDeleteJob, worker: str | None = None, max_people: int | None = None, pause_seconds: float = 0.0,
+) -> TenantDeleteJob:
+    """Run (or resume) the job in this process: the task's body, and tests'.
+
+    Each person's erasure and the job's counters commit together; a resumed job finds only the
+    people who still have memories in the scope, so nobody is erased (or counted) twice.
+    Returns the job still "running" when another process holds it or after ``max_people``.
+    """
+    from memportal.memory import services as memory_services
+
+    job.refresh_from_db()
+    if not job.active:
+        return job
+    with queue.advisory_lock(f"memportal:tenant-delete:{job.pk}") as got:
+        if not got:
+            return job
+        now = timezone.now()
+        job.state = TenantDeleteJob.State.RUNNING
+        job.attempts += 1
+        job.worker = (worker or f"{socket.gethostname()}:{os.getpid()}")[:100]
+        job.started_at = job.started_at or now
+        job.heartbeat_at = now
+        job.save(update_fields=["state", "attempts", "worker", "started_at", "heartbeat_at"])
+        try:
+            members = api_selectors.members_in_scope(tenant=job.tenant, clauses=_delete_clauses(job))
+            job.people_total = max(job.people_total or 0, job.people_done + len(members))
+            job.save(update_fields=["people_total"])
+            for n, member in enumerate(members):
+                if max_people is not None and n >= max_people:
+                    return job
+                with transaction.atomic():
+                    receipt = memory_services.memory_delete_all(
+                        member=member, agent_id=job.agent_id or None, run_id=job.run_id or None, via="api"
+                    )
+                    job.receipts.add(receipt)
+                    job.people_done += 1
+                    job.memories_erased += receipt.memories_erased
+                    job.heartbeat_at = timezone.now()
+                    job.save(update_fields=["people_done", "memories_erased", "heartbeat_at"])
+                if pause_seconds:
+                    time.sleep(pause_seconds)
+            left = len(api_selectors.members_in_scope(tenant=job.tenant, clauses=_delete_clauses(job)))
+            receipts = list(job.receipts.values_list("remaining_after", flat=True))
+            job.verification = {
+                "people_left": left, "receipts": len(receipts),
+                "receipts_remaining": sum(r or 0 for r in receipts),
+                "method": "people with memories in the scope counted again; each receipt verified on its own",
+            }
+            job.state = TenantDeleteJob.State.DONE if left == 0 else TenantDeleteJob.State.FAILED
+            job.error = "" if left == 0 else "people left in the scope"
+            job.finished_at = timezone.now()
+            job.save(update_fields=["verification", "state", "error", "finished_at"])
+            return job
+        except Exception as exc:
+            job.state = TenantDeleteJob.State.FAILED
+            job.error = type(exc).__name__  # the type only: a database message may quote a row
+            job.finished_at = timezone.now()
+            job.save(update_fields=["state", "error", "finished_at"])
+            raise

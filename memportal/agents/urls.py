@@ -14,6 +14,7 @@ platform = [
     path("v1/ping/", api.ping, name="ping"),
     path("v1/memories/", api.memories_root, name="memories_root"),
     path("v1/memories/search/", api.memories_search),
+    path("v1/memories/jobs/<str:job_id>/", api.delete_job, name="delete_job"),
     path("v1/memories/<str:memory_id>/", api.memory_detail, name="memory_detail"),
     path("v1/memories/<str:memory_id>/history/", api.memory_history, name="memory_history"),
     path("v2/memories/", api.memories_list),

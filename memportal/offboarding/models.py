@@ -1,8 +1,8 @@
 """Offboarding jobs: erase everything under one tenant's app_id, resumably, with a receipt.
 
-The table is also the queue: ``offboarding_worker`` claims rows with SELECT ... FOR UPDATE
-SKIP LOCKED and heartbeats while it works; a 'running' row whose heartbeat is old belongs to a
-dead worker and may be claimed again. No field here ever holds memory text.
+The row is the job's progress and receipt; the procrastinate queue (``tasks.py``) runs it, one
+per tenant at a time, and hands a dead worker's job to another (which resumes it). No field
+here ever holds memory text.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """Offboarding a tenant: erase every memory under its app_id, in batches, resumably, verified.
 
-The job row is the queue and the receipt. ``offboarding_start`` queues (idempotently); a worker
-(``offboarding_worker``) or ``offboard_app`` claims the job and runs ``offboarding_process``:
+The job row is the progress and the receipt. ``offboarding_start`` creates it (idempotently) and
+defers the procrastinate task ``offboarding.run`` (``tasks.py``) on commit; a worker, or
+``offboard_app`` in its own process, runs it with ``offboarding_execute``:
 
-1. first claim: count what is there (the receipt's "before"), set ``Tenant.offboarded_at`` so
+1. first run: count what is there (the receipt's "before"), set ``Tenant.offboarded_at`` so
    the app API refuses new writes while erasure runs;
 2. ``tenant_erase_batch`` until it erases 0 memories (each batch its own transaction, so a kill
-   loses at most one uncommitted batch and the next claim simply continues);
+   loses at most one uncommitted batch and the next run simply continues);
 3. erase export files; end memberships if configured;
 4. verify with fresh count queries (vectors, history, messages, exports) and write the receipt.
 
@@ -15,28 +16,24 @@ Every step is idempotent, so running a finished job again, or two starts, is har
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from memportal import erasure
+from memportal import erasure, queue
 from memportal.memory import services as memory_services
 from memportal.memory import tenant_selectors
 from memportal.memory.models import ErasureReceipt, Membership, MemoryMessage, Tenant
 from memportal.staff.services import export_dir
 
 from .models import OffboardingJob
-
-#: A running job whose heartbeat is older than this belongs to a dead worker.
-STALE_AFTER = timedelta(seconds=60)
 
 Progress = Callable[[OffboardingJob], None]
 
@@ -95,14 +92,19 @@ def offboarding_start(
     """Queue the tenant's offboarding, or return the job already queued/running for it."""
     existing = OffboardingJob.objects.filter(tenant=tenant, state__in=["queued", "running"]).first()
     if existing is not None:
+        # Make sure a task is waiting for it (a row queued before the queue existed, or whose task
+        # was lost); one already waiting holds the queueing lock, and a second run is a no-op.
+        offboarding_defer(existing)
         return existing
     user = requested_by if requested_by is not None and requested_by.is_authenticated else None
     try:
         with transaction.atomic():
-            return OffboardingJob.objects.create(
+            job = OffboardingJob.objects.create(
                 tenant=tenant, requested_by=user, via=via, memberships_action=memberships_action,
                 batch_size=batch_size,
             )
+            offboarding_defer(job)
+            return job
     except IntegrityError:  # a concurrent start won the unique constraint
         return OffboardingJob.objects.get(tenant=tenant, state__in=["queued", "running"])
 
@@ -111,33 +113,47 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def offboarding_claim(
-    *, job_id: object | None = None, worker: str | None = None, stale_after: timedelta = STALE_AFTER
-) -> OffboardingJob | None:
-    """Claim the oldest queued job, or a running one whose worker stopped heartbeating.
+def tenant_work_lock(*, tenant: Tenant, kind: str) -> contextlib.AbstractContextManager[bool]:
+    """True if this connection may run the tenant's ``kind`` of work now (see queue.advisory_lock)."""
+    return queue.advisory_lock(f"memportal:{kind}:{tenant.pk}")
 
-    SELECT ... FOR UPDATE SKIP LOCKED: two workers never claim the same row, and a worker
-    never waits on a row another is claiming.
+
+def offboarding_defer(job: OffboardingJob) -> None:
+    """Hand the job to a worker once its row is committed; one offboarding per tenant at a time."""
+    from . import tasks  # the task module imports this one
+
+    queue.defer_on_commit(
+        tasks.offboarding_task, job_id=str(job.pk),
+        lock=f"offboarding:{job.tenant_id}", queueing_lock=f"offboarding:{job.pk}",
+    )
+
+
+def offboarding_execute(
+    *, job: OffboardingJob, worker: str | None = None, progress: Progress | None = None,
+    max_batches: int | None = None, pause_seconds: float = 0.0,
+) -> OffboardingJob:
+    """Run a queued or interrupted job in this process (a worker's task, ``offboard_app``, tests).
+
+    A finished job is returned as it is; a job another live process is running (it holds the
+    tenant's lock) too, still "running". Otherwise the job is marked running (one more attempt)
+    and resumed where its committed batches left it.
     """
-    now = timezone.now()
-    with transaction.atomic():
-        jobs = OffboardingJob.objects.select_for_update(skip_locked=True).filter(
-            Q(state=OffboardingJob.State.QUEUED)
-            | Q(state=OffboardingJob.State.RUNNING, heartbeat_at__lt=now - stale_after)
-            | Q(state=OffboardingJob.State.RUNNING, heartbeat_at__isnull=True)
-        )
-        if job_id is not None:
-            jobs = jobs.filter(pk=job_id)
-        job = jobs.order_by("created_at").first()
-        if job is None:
-            return None
+    job.refresh_from_db()
+    if not job.active:
+        return job
+    with tenant_work_lock(tenant=job.tenant, kind="offboarding") as got:
+        if not got:
+            return job
+        job.refresh_from_db()
+        if not job.active:
+            return job
+        now = timezone.now()
         job.state = OffboardingJob.State.RUNNING
-        job.worker = worker or worker_name()
-        job.heartbeat_at = now
+        job.worker = (worker or worker_name())[:100]
         job.attempts += 1
         job.started_at = job.started_at or now
-        job.save(update_fields=["state", "worker", "heartbeat_at", "attempts", "started_at"])
-        return job
+        _save(job, "state", "worker", "attempts", "started_at")
+        return offboarding_process(job=job, progress=progress, max_batches=max_batches, pause_seconds=pause_seconds)
 
 
 def _save(job: OffboardingJob, *fields: str) -> None:
@@ -159,9 +175,9 @@ def offboarding_process(
     *, job: OffboardingJob, max_batches: int | None = None, progress: Progress | None = None,
     pause_seconds: float = 0.0,
 ) -> OffboardingJob:
-    """Run a claimed job to the end (or for ``max_batches`` batches, for tests and throttling)."""
+    """Run a started job to the end (or for ``max_batches`` batches, for tests and throttling)."""
     tenant = job.tenant
-    if job.memories_before is None:  # first claim: the receipt's "before", taken once
+    if job.memories_before is None:  # first run: the receipt's "before", taken once
         job.memories_before = tenant_selectors.tenant_memory_count(tenant=tenant)
         job.people_before = len(tenant_selectors.tenant_scope_counts(tenant=tenant, key="user_id"))
         _save(job, "memories_before", "people_before")
@@ -189,7 +205,7 @@ def offboarding_process(
             if pause_seconds:
                 time.sleep(pause_seconds)  # throttle: leave the database to the site's requests
         else:
-            return job  # stopped on purpose: still 'running', resumable by the next claim
+            return job  # stopped on purpose: still 'running', resumable by the next run
         ending = job.memberships_action == OffboardingJob.Memberships.END
         with transaction.atomic():
             rest = memory_services.tenant_erase_rest(tenant=tenant, ends_membership=ending)
@@ -250,9 +266,5 @@ def _finish(job: OffboardingJob) -> OffboardingJob:
 def offboarding_run(
     *, job: OffboardingJob, progress: Progress | None = None, worker: str | None = None
 ) -> OffboardingJob:
-    """Claim this specific job and run it to the end in this process (offboard_app, tests)."""
-    claimed = offboarding_claim(job_id=job.pk, worker=worker)
-    if claimed is None:
-        job.refresh_from_db()
-        return job  # done already, or another live worker holds it
-    return offboarding_process(job=claimed, progress=progress)
+    """Run this job to the end in this process (offboard_app, tests)."""
+    return offboarding_execute(job=job, progress=progress, worker=worker)

@@ -102,3 +102,25 @@ class ExportJob(models.Model):
     @property
     def active(self) -> bool:
         return self.state in {self.State.QUEUED, self.State.RUNNING}
+
+
+class TenantAuditReport(models.Model):
+    """A stored nightly audit of one tenant (``memportal.staff.audit``): counts per person (by
+    subject id only, never a label), agent and session, memories past retention, paused people,
+    erasures in the last day. No memory text."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="audit_reports")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    scheduled_for = models.DateTimeField(null=True, blank=True, help_text="The nightly schedule it was run for.")
+    counts = models.JSONField(default=dict)
+    run_seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "scheduled_for"], name="one_audit_report_per_schedule"),
+        ]
+
+    def __str__(self) -> str:
+        return f"audit {self.tenant_id} at {self.created_at:%Y-%m-%d %H:%M}"

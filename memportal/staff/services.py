@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import time
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,10 +15,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from memportal import erasure
+from memportal import erasure, queue
 from memportal.memory import tenant_selectors
 from memportal.memory.models import Tenant
 from memportal.memory.records import iso_or_none
@@ -211,33 +211,40 @@ def export_job_create(*, tenant: Tenant, actor: AbstractBaseUser, flt: AuditFilt
             tenant=tenant, actor=actor, action=AccessRecord.Action.EXPORT, flt=flt, subject_ids=subjects,
             memories_shown=total, extra={"format": fmt, "delivery": "file", "job": str(job.pk)},
         )
+        export_job_defer(job)
     return job
 
 
-def export_job_claim(*, stale_after: timedelta = timedelta(seconds=60)) -> ExportJob | None:
-    """Claim the oldest queued export (or a running one whose worker stopped heartbeating)."""
+def export_job_defer(job: ExportJob) -> None:
+    """Hand the export to a worker once its row is committed."""
+    from . import tasks  # the task module imports this one
+
+    queue.defer_on_commit(tasks.export_task, job_id=str(job.pk), lock=f"export:{job.pk}",
+                          queueing_lock=f"export:{job.pk}")
+
+
+def export_job_start(*, job: ExportJob) -> ExportJob | None:
+    """Mark a queued (or interrupted) export running, from the start again: the file is rewritten
+    from its first row under a temporary name and published once, when complete. None when the
+    job is not live (done, erased, expired, failed)."""
     now = timezone.now()
-    with transaction.atomic():
-        job = (
-            ExportJob.objects.select_for_update(skip_locked=True)
-            .filter(
-                Q(state=ExportJob.State.QUEUED)
-                | Q(state=ExportJob.State.RUNNING, heartbeat_at__lt=now - stale_after)
-            )
-            .order_by("created_at")
-            .first()
-        )
-        if job is None:
-            return None
-        job.state = ExportJob.State.RUNNING
-        job.started_at = job.started_at or now
-        job.heartbeat_at = now
-        job.written = 0
-        job.save(update_fields=["state", "started_at", "heartbeat_at", "written"])
-        return job
+    started = ExportJob.objects.filter(
+        pk=job.pk, state__in=[ExportJob.State.QUEUED, ExportJob.State.RUNNING]
+    ).update(state=ExportJob.State.RUNNING, heartbeat_at=now, written=0)
+    if not started:
+        return None
+    ExportJob.objects.filter(pk=job.pk, started_at__isnull=True).update(started_at=now)
+    job.refresh_from_db()
+    return job
 
 
-def export_job_process(*, job: ExportJob, batch_size: int | None = None) -> ExportJob:
+def export_job_claim() -> ExportJob | None:
+    """For tests only (the queue runs exports now): the oldest queued export, marked running."""
+    job = ExportJob.objects.filter(state=ExportJob.State.QUEUED).order_by("created_at").first()
+    return export_job_start(job=job) if job is not None else None
+
+
+def export_job_process(*, job: ExportJob, batch_size: int | None = None, pause_seconds: float = 0.0) -> ExportJob:
     """Write the file (to a temp name, renamed when complete), updating progress per batch.
 
     An erasure in the tenant marks a running job erased (erasure.ExportFiles) under the job
@@ -266,6 +273,8 @@ def export_job_process(*, job: ExportJob, batch_size: int | None = None) -> Expo
                     written += rows
                     if not running.update(written=written, heartbeat_at=timezone.now()):
                         break  # erased (or expired) meanwhile: stop reading
+                    if pause_seconds:
+                        time.sleep(pause_seconds)  # throttle: leave the database to the site's requests
         with transaction.atomic():
             state = ExportJob.objects.select_for_update().filter(pk=job.pk).values_list("state", flat=True).first()
             if state not in live_states:

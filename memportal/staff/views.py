@@ -6,6 +6,7 @@ nothing here changes or deletes a memory.
 
 from __future__ import annotations
 
+import json
 import re
 
 from django.contrib.auth.decorators import login_required
@@ -103,6 +104,7 @@ def audit(request: HttpRequest, slug: str) -> HttpResponse:
         "filter_in_use": in_use,
         "filter_person_label": labels.get(chosen, "") if chosen else "",
         "export_jobs": access.export_jobs_visible(user=request.user, tenant=tenant)[:5],
+        "audit_report": access.audit_reports_visible(user=request.user, tenant=tenant).first(),
         "page_query": _filter_query(request),
         "filter_query": _filter_query(request),  # "Export this filter" (was missing: it exported everything)
     })
@@ -198,5 +200,26 @@ def export_job_download(request: HttpRequest, slug: str, job_id) -> HttpResponse
     services.export_file_downloaded(job=job, actor=request.user)
     response = FileResponse(open(path, "rb"), as_attachment=True, filename=job.file_name,  # noqa: SIM115
                             content_type=_CONTENT_TYPES[job.fmt])
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def audit_report_download(request: HttpRequest, slug: str, report_id) -> HttpResponse:
+    """The stored nightly audit report as JSON (counts and subject ids, no memory text); logged as a look."""
+    tenant = access.access_tenant_for_staff(user=request.user, slug=slug)
+    report = access.access_audit_report(user=request.user, tenant=tenant, report_id=report_id)
+    services.access_record_write(
+        tenant=tenant, actor=request.user, action=AccessRecord.Action.VIEW,
+        flt={"audit_report": str(report.pk), "delivery": "download"},
+        subject_ids=[row.get("value", "") for row in report.counts.get("per_person", [])], memories_shown=0,
+    )
+    body = json.dumps({"report_id": str(report.pk), "created_at": report.created_at.isoformat(),
+                       "run_seconds": report.run_seconds, **report.counts}, indent=2, sort_keys=True)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{tenant.slug}-audit-{report.created_at:%Y%m%d-%H%M%S}.json"'
+    )
     response["Cache-Control"] = "no-store"
     return response

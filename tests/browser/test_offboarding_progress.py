@@ -1,6 +1,6 @@
 """A superuser offboards concierge_app in a real browser and watches the progress bar reach 100%.
 
-The worker runs in a thread of the test process (as ``manage.py offboarding_worker`` would next
+The job runs in a thread of the test process (as a ``manage.py procrastinate worker`` would next
 to the site), with small batches and a pause between them so the bar visibly moves.
 """
 
@@ -14,7 +14,7 @@ from django.db import connection
 
 from memportal.memory.models import MemoryEvent, MemoryMessage
 from memportal.offboarding.models import OffboardingJob
-from memportal.offboarding.worker import worker_run_once
+from memportal.offboarding.services import offboarding_execute
 from tests.browser.conftest import reauthenticate, shot, sign_in
 from tests.factories import PASSWORD, person
 from tests.staff.bulk import bulk_memories, table_count
@@ -28,7 +28,8 @@ BATCH = 250  # 3,500 memories: 14 batches, so the bar has many intermediate valu
 def _worker_in_background(errors: list[BaseException]) -> threading.Thread:
     def run() -> None:
         try:
-            worker_run_once(worker="browser-test", pause_seconds=0.4)
+            job = OffboardingJob.objects.get(state="queued")  # what the queue's task would run
+            offboarding_execute(job=job, worker="browser-test", pause_seconds=0.4)
         except BaseException as exc:  # reported by the test body, not lost in the thread
             errors.append(exc)
         finally:

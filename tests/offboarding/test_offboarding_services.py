@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from memportal.memory.models import ErasureReceipt, Membership, MemoryEvent, MemoryMessage
 from memportal.memory.tenant_selectors import AuditFilter
 from memportal.offboarding import services
 from memportal.offboarding.models import OffboardingJob
-from memportal.offboarding.worker import worker_run_once
+from memportal.offboarding.tasks import TenantBusy, offboarding_job_run
 from memportal.staff import services as staff_services
 from memportal.staff.models import AccessRecord, ExportJob
 from tests.factories import person
+from tests.queue import run_one_job
 from tests.staff.bulk import bulk_memories, history_count, table_count
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +32,7 @@ def three_tenants(owner, colleague, stranger, staff):
                                                    with_history=True)
     job = staff_services.export_job_create(tenant=owner.member.tenant, actor=staff.user, flt=AuditFilter(),
                                            fmt="jsonl")
-    worker_run_once()
+    run_one_job()
     job.refresh_from_db()
     assert job.state == "done"
     return {"ids": ids, "other": other}
@@ -51,7 +49,7 @@ def test_offboarding_leaves_zero_rows_for_the_tenant_and_other_tenants_unchanged
     assert services.offboarding_dry_run(tenant=tenant).memories == 2150
 
     job = services.offboarding_start(tenant=tenant, batch_size=500)
-    assert worker_run_once() is True
+    assert run_one_job() is True
     job.refresh_from_db()
 
     assert _tenant_counts("concierge_app") == 0
@@ -83,24 +81,56 @@ def test_offboarding_leaves_zero_rows_for_the_tenant_and_other_tenants_unchanged
 def test_a_job_killed_part_way_resumes_and_ends_with_zero_and_a_correct_receipt(owner, colleague, three_tenants):
     tenant = owner.member.tenant
     job = services.offboarding_start(tenant=tenant, batch_size=300)
-    claimed = services.offboarding_claim(worker="doomed")
-    services.offboarding_process(job=claimed, max_batches=3)  # then the process "dies"
+    services.offboarding_execute(job=job, worker="doomed", max_batches=3)  # then the process "dies"
     job.refresh_from_db()
-    assert job.state == "running" and job.memories_erased == 900
+    assert job.state == "running" and job.memories_erased == 900 and job.worker == "doomed"
     assert _tenant_counts("concierge_app") == 2150 - 900
 
-    # Its heartbeat is fresh: no other worker may steal it yet.
-    assert services.offboarding_claim(worker="impatient") is None
-    OffboardingJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
-
-    assert worker_run_once(worker="rescuer") is True
+    # The queue hands the job to another worker (a stalled job is retried): it resumes.
+    offboarding_job_run(job_id=str(job.pk))
     job.refresh_from_db()
-    assert job.state == "done" and job.worker == "rescuer" and job.attempts == 2
+    assert job.state == "done" and job.attempts == 2
     assert job.memories_before == 2150 and job.memories_erased == 2150 and job.memories_after == 0
     assert job.verification["total"] == 0
     assert job.erasure_receipt.memories_erased == 2150 and job.erasure_receipt.remaining_after == 0
+    assert ErasureReceipt.objects.filter(kind=ErasureReceipt.Kind.TENANT).count() == 1
     assert _tenant_counts("concierge_app") == 0
     assert _tenant_counts("sports_brand_portal") == 1200
+
+
+def test_a_job_another_process_runs_is_not_run_twice(owner, three_tenants):
+    """offboard_app and a worker on the same tenant: the second finds the tenant's lock taken."""
+    import threading
+
+    from django.db import connection
+
+    tenant = owner.member.tenant
+    job = services.offboarding_start(tenant=tenant)
+    held, release, errors = threading.Event(), threading.Event(), []
+
+    def hold() -> None:
+        try:
+            with services.tenant_work_lock(tenant=tenant, kind="offboarding") as got:
+                assert got
+                held.set()
+                release.wait(10)
+        except BaseException as exc:  # pragma: no cover
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=hold)
+    other.start()
+    try:
+        assert held.wait(10)
+        assert services.offboarding_run(job=job).state == "queued"
+        with pytest.raises(TenantBusy):  # the task asks the queue to try again later
+            offboarding_job_run(job_id=str(job.pk))
+    finally:
+        release.set()
+        other.join(10)
+    assert not errors
+    assert services.offboarding_run(job=job).state == "done"
 
 
 def test_starting_twice_returns_the_same_job_and_running_again_is_harmless(owner, three_tenants):

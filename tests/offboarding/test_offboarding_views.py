@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from memportal.offboarding.models import OffboardingJob
-from memportal.offboarding.worker import worker_run_once
 from tests.factories import PASSWORD
+from tests.queue import run_one_job
 from tests.staff.bulk import bulk_memories, table_count
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +75,7 @@ def test_a_confirmed_start_queues_one_job_and_the_page_polls_until_done(client, 
     page = client.get(f"/offboarding/jobs/{job.pk}/").content.decode()
     assert 'hx-trigger="every 1s"' in page and '<progress id="offboarding-bar" max="100" value="0">' in page
     assert "style=" not in page
-    worker_run_once()
+    run_one_job()
     partial = client.get(f"/offboarding/jobs/{job.pk}/progress/").content.decode()
     assert "hx-trigger" not in partial and 'value="100"' in partial and 'data-testid="receipt"' in partial
     assert table_count("payload->>'app_id' = 'concierge_app'") == 0

@@ -16,8 +16,8 @@ from django.db import connection
 
 from memportal.memory import services
 from memportal.memory.records import TABLE
-from memportal.offboarding.worker import worker_run_once
 from memportal.staff.models import AccessRecord, ExportJob
+from tests.queue import run_one_job
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,7 @@ def test_a_background_export_job_with_the_last_date_finishes(client, staff, memo
     client.force_login(staff.user)
     response = client.post(f"{EXPORT}jobs/", {"fmt": "csv", "date_to": "9999-12-31"})
     assert response.status_code == 302
-    assert worker_run_once() is True
+    assert run_one_job() is True
     job = ExportJob.objects.get()
     assert job.state == "done" and job.total == 2
 

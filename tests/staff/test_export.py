@@ -10,9 +10,9 @@ import tracemalloc
 import pytest
 
 from memportal.memory import services
-from memportal.offboarding.worker import worker_run_once
 from memportal.staff.models import AccessRecord, ExportJob
 from memportal.staff.selectors import access_records_for_member
+from tests.queue import run_one_job
 from tests.staff.bulk import bulk_memories
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +92,7 @@ def test_a_background_export_job_writes_a_file_the_requester_downloads(client, s
     assert response.status_code == 302 and str(job.pk) in response["Location"]
     progress = client.get(f"/staff/concierge_app/export/jobs/{job.pk}/progress/").content.decode()
     assert 'hx-trigger="every 1s"' in progress and "<progress" in progress
-    assert worker_run_once() is True
+    assert run_one_job() is True
     job.refresh_from_db()
     assert job.state == "done" and job.written == job.total == 1200 and job.percent == 100
     assert (export_dir / job.file_name).exists()

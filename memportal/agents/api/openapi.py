@@ -98,6 +98,23 @@ BATCH = {"type": "object", "required": ["memories"], "additionalProperties": Fal
                        "text": {"type": "string", "minLength": 1, "maxLength": 2000}}}}}}
 
 
+DELETE_JOB = {"type": "object", "properties": {
+    "job_id": {"type": "string"}, "status": {"enum": ["queued", "running", "done", "failed"]},
+    "people_total": {"type": ["integer", "null"]}, "people_done": {"type": "integer"},
+    "deleted": {"type": "integer"}, "receipts": {"type": "integer"}}}
+
+
+def _delete_all_op() -> dict[str, Any]:
+    op = _op("Delete all of a person's (optionally one agent's / run's) memories. Without user_id (agent_id "
+             "and/or run_id): 202, a queued job erasing every person in that scope, each with a receipt "
+             "(follow it at /v1/memories/jobs/{job_id}/); app_id alone = offboard the tenant (a superuser's "
+             "tenant_admin key and confirm_app_id, 202)",
+             MESSAGE_OUT, params=[_q(k, ID) for k in ("user_id", "agent_id", "run_id", "app_id", "confirm_app_id")])
+    op["responses"]["202"] = {"description": "Queued", **_json({
+        "type": "object", "properties": {"job_id": {"type": "string"}, "status_url": {"type": "string"}}})}
+    return op
+
+
 def openapi_document() -> dict[str, Any]:
     scope_props = {"user_id": ID, "agent_id": ID, "run_id": ID, "app_id": ID}
     return {
@@ -134,10 +151,12 @@ def openapi_document() -> dict[str, Any]:
                                "filters": {"$ref": "#/components/schemas/Filters"},
                                "top_k": {"type": "integer", "minimum": 1, "maximum": 1000},
                                "threshold": {"type": "number"}}})},
-            "/v1/memories/": {"delete": _op(
-                "Delete all of a person's (optionally one agent's / run's) memories; app_id alone = offboard "
-                "the tenant (a superuser's tenant_admin key and confirm_app_id)", MESSAGE_OUT,
-                params=[_q(k, ID) for k in ("user_id", "agent_id", "run_id", "app_id", "confirm_app_id")])},
+            "/v1/memories/": {"delete": _delete_all_op()},
+            "/v1/memories/jobs/{job_id}/": {
+                "parameters": [{"name": "job_id", "in": "path", "required": True,
+                                "schema": {"type": "string", "format": "uuid"}}],
+                "get": _op("Progress of a tenant-wide delete: people done/total, memories erased, verification",
+                           DELETE_JOB)},
             "/v1/memories/{memory_id}/": {
                 "parameters": [MEMORY_ID],
                 "get": _op("Get one memory", MEMORY),

@@ -109,12 +109,11 @@ def entity_delete(request: HttpRequest, kind: str, name: str) -> JsonResponse:
                              "receipt_id": str(receipt.pk)})
     if kind not in {"agent", "run"}:
         raise ApiError(404, f"No such entity type: {kind}.", "type")
-    from .views import erase_for_people
+    from .views import tenant_delete_queue
 
     scope = {"agent_id": clean_id(name, field="agent_id")} if kind == "agent" else {
         "run_id": clean_id(name, field="run_id")}
-    erased = erase_for_people(key, **scope)
-    return JsonResponse({"message": "Entity deleted successfully.", "deleted": erased})
+    return tenant_delete_queue(key, **scope)
 
 
 # --- batches ----------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from memportal import access
+from memportal.agents import services as agents_services
 from memportal.agents.models import AppKey, MemoryExportRequest
 from memportal.agents.services import key_read_record, portal_token_create
 from memportal.memory import api_selectors, selectors, services
@@ -264,29 +265,38 @@ def _delete_all(request: HttpRequest) -> JsonResponse:
             raise ApiError(400, "delete_all needs user_id, agent_id, run_id or (tenant admin) app_id.", "user_id")
         return offboard_start(request, params.get("confirm_app_id"))
     require(request, "write")
-    filters_parse(None, top_level={k: v for k, v in scope.items() if k != "app_id"})  # validates the ids
+    raw = filters_parse(None, top_level={k: v for k, v in scope.items() if k != "app_id"})  # validates the ids
     if any(v == "*" for v in scope.values()):
         raise ApiError(400, "'*' is not allowed in a deletion.", "user_id")
-    if scope["user_id"] is not None:
-        member = access.access_member_for_key(key=key, external_id=scope["user_id"], create=False)
-        erased = 0
-        if member is not None:
-            erased = services.memory_delete_all(
-                member=member, agent_id=scope["agent_id"], run_id=scope["run_id"], via="api"
-            ).memories_erased
-    else:
-        erased = erase_for_people(key, agent_id=scope["agent_id"], run_id=scope["run_id"])
+    if scope["user_id"] is None:
+        clauses_resolve(key=key, raw=raw)  # the same validation as a direct delete
+        return tenant_delete_queue(key, agent_id=scope["agent_id"], run_id=scope["run_id"])
+    member = access.access_member_for_key(key=key, external_id=scope["user_id"], create=False)
+    erased = 0
+    if member is not None:
+        receipt = services.memory_delete_all(
+            member=member, agent_id=scope["agent_id"], run_id=scope["run_id"], via="api"
+        )
+        erased = receipt.memories_erased
     return JsonResponse({"message": "Memories deleted successfully!", "deleted": erased})
 
 
-def erase_for_people(key: AppKey, *, agent_id: str | None = None, run_id: str | None = None) -> int:
-    """Erase one agent's or one run's memories of every person the app has named (a receipt each)."""
-    raw = filters_parse(None, top_level={k: v for k, v in (("agent_id", agent_id), ("run_id", run_id)) if v})
-    members = api_selectors.members_in_scope(tenant=key.tenant, clauses=clauses_resolve(key=key, raw=raw))
-    return sum(
-        services.memory_delete_all(member=member, agent_id=agent_id, run_id=run_id, via="api").memories_erased
-        for member in members
-    )
+def tenant_delete_queue(key: AppKey, *, agent_id: str | None = None, run_id: str | None = None) -> JsonResponse:
+    """Every person of the tenant with memories of this agent/session: a queued job, not a loop
+    inside the request (resumable, one receipt per person). 202 with the job to follow."""
+    job = agents_services.tenant_delete_start(key=key, agent_id=agent_id, run_id=run_id)
+    return JsonResponse({
+        "message": "Deletion queued: every person's memories in this scope will be erased, each with a receipt.",
+        "job_id": str(job.pk), "status_url": reverse("agents:delete_job", kwargs={"job_id": job.pk}),
+    }, status=202)
+
+
+@api_view(("GET",))
+def delete_job(request: HttpRequest, job_id: str) -> JsonResponse:
+    """Progress and verification of a tenant-wide delete (people done/total, memories erased)."""
+    key = require(request, "read")
+    query_params(request, allowed=frozenset({"org_id", "project_id"}))
+    return JsonResponse(access.access_delete_job_for_key(key=key, job_id=job_id).as_dict())
 
 
 def offboard_start(request: HttpRequest, confirm: str | None) -> JsonResponse:

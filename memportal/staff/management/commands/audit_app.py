@@ -3,10 +3,9 @@ from __future__ import annotations
 import json
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from memportal.memory import tenant_selectors
-from memportal.memory.models import Membership, Tenant
+from memportal.memory.models import Tenant
+from memportal.staff.audit import audit_report
 
 
 class Command(BaseCommand):
@@ -29,6 +28,10 @@ class Command(BaseCommand):
             self.stdout.write(f"\n{title}:")
             for row in report[key]:
                 self.stdout.write(f"  {row['count']:>8}  {row['value']}")
+        retention = report["retention"]
+        self.stdout.write(f"\nMemories older than {retention['days']} days: {retention['memories_older']}")
+        self.stdout.write(f"People with memory paused: {report['people_paused']}")
+        self.stdout.write(f"Erasures in the last day: {report['erasures_last_day']['total']}")
         anomalies = report["anomalies"]
         self.stdout.write("\nAnomalies:")
         self.stdout.write(
@@ -42,30 +45,3 @@ class Command(BaseCommand):
 
 def _json_dumps(data: dict) -> str:
     return json.dumps(data, indent=2, sort_keys=True)
-
-
-def audit_report(tenant: Tenant) -> dict:
-    labels = tenant_selectors.tenant_people_labels(tenant=tenant)
-    active = set(Membership.objects.filter(tenant=tenant, ended_at__isnull=True).values_list("subject_id", flat=True))
-
-    def rows(key: str) -> list[dict]:
-        return [{"value": c.value, "count": c.count}
-                for c in tenant_selectors.tenant_scope_counts(tenant=tenant, key=key)]
-
-    per_person = [
-        {**row, "label": labels.get(row["value"], ""), "member": row["value"] in active} for row in rows("user_id")
-    ]
-    orphans = tenant_selectors.tenant_orphan_counts(tenant=tenant)
-    return {
-        "app_id": tenant.slug,
-        "at": timezone.now().isoformat(),
-        "memories": tenant_selectors.tenant_memory_count(tenant=tenant),
-        "per_person": per_person,
-        "per_agent": rows("agent_id"),
-        "per_session": rows("run_id"),
-        "anomalies": {
-            "memories_without_app_id_global": tenant_selectors.memories_without_app_id_count(),
-            "memories_of_non_members": sum(o.count for o in orphans),
-            "non_member_subjects": [{"value": o.value, "count": o.count} for o in orphans],
-        },
-    }

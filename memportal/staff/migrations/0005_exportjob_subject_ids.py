@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('staff', '0003_trust_core'),
+        ('staff', '0004_tenant_audit_report'),
     ]
 
     operations = [
