@@ -287,8 +287,9 @@ def access_member_for_key(*, key: AppKey, external_id: Any, create: bool) -> Mem
     """The person an app means by its own ``user_id``, inside the key's tenant only.
 
     None (the caller answers "not found") when unknown and ``create`` is false. A person who
-    erased their data here (their id survives only as a keyed hash) is MembershipEnded (410):
-    the app cannot silently start a new record about them.
+    erased their data here (their id survives only as a keyed hash) is MembershipEnded (410) for
+    reads, writes and exports alike: the app cannot silently start a new record about them, nor
+    store their id again in a request.
     """
     from memportal.erasure import external_id_hash
     from memportal.memory.tenancy import membership_for_external
@@ -296,13 +297,15 @@ def access_member_for_key(*, key: AppKey, external_id: Any, create: bool) -> Mem
     if key.tenant.offboarded_at is not None:
         raise MembershipEnded()
     member = membership_for_external(tenant=key.tenant, external_id=external_id, create=False)
-    if member is not None or not create:
+    if member is not None:
         return member
+    # Reads and exports too: a request naming an erased person is answered 410 and stores nothing
+    # (an export request would otherwise keep their id in clear).
     if Membership.objects.filter(
         tenant=key.tenant, external_id_hash=external_id_hash(app_id=key.tenant.slug, external_id=str(external_id))
     ).exists():
         raise MembershipEnded()
-    return membership_for_external(tenant=key.tenant, external_id=external_id, create=True)
+    return membership_for_external(tenant=key.tenant, external_id=external_id, create=True) if create else None
 
 
 def access_delete_job_for_key(*, key: AppKey, job_id: Any) -> TenantDeleteJob:

@@ -54,6 +54,7 @@ class Person(_Short):
     paused: bool = False
     ids_erased: bool = False  # email (account deleted) / the app's id (membership ended) erased
     account_deleted: bool = False
+    deleted_without_membership: bool = False  # deleted the account after the tenant was offboarded
     lookers: set[str] = field(default_factory=set)  # who-looked labels the page must show
 
     def __repr__(self) -> str:
@@ -145,9 +146,24 @@ class ExportJob(_Short):
     tenant: str
     requester: Operator
     state: str = "queued"  # queued | done | erased
+    typed: str = ""  # what the requester typed as text filter: the job's page shows it back
 
     def __repr__(self) -> str:
         return f"job({self.tenant}, {self.requester.label}, {self.state})"
+
+
+@dataclass(eq=False, repr=False)
+class DeleteJob(_Short):
+    """A tenant-wide API delete (one agent's or one run's memories of everyone the app named), queued."""
+
+    id: str
+    tenant: str
+    agent: str | None
+    run: str | None
+    state: str = "queued"  # queued | done
+
+    def __repr__(self) -> str:
+        return f"delete-job({self.tenant}, agent={self.agent}, run={self.run}, {self.state})"
 
 
 @dataclass(eq=False, repr=False)
@@ -187,18 +203,21 @@ def _like(needle: str) -> str:
     return "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def tables_holding(tables: list[str], needles: list[str]) -> list[str]:
+def tables_holding(tables: list[str], needles: list[str]) -> dict[str, str]:
     """Tables with a row whose text form (every column: text, jsonb, arrays, vectors...) holds a
-    needle. One query per table; tests.scan.database_find then names the columns."""
+    needle, each with the start of one such row. One query per table; tests.scan.database_find
+    then names the columns."""
     patterns = [_like(n) for n in needles if n]
     if not patterns:
-        return []
-    found = []
+        return {}
+    found = {}
     with connection.cursor() as cur:
         for table in tables:
-            cur.execute(f'SELECT 1 FROM "{table}" AS r WHERE r::text LIKE ANY(%s) LIMIT 1', [patterns])
-            if cur.fetchone():
-                found.append(table)
+            cur.execute(f'SELECT left(r::text, 400) FROM "{table}" AS r WHERE r::text LIKE ANY(%s) LIMIT 1',
+                        [patterns])
+            row = cur.fetchone()
+            if row:
+                found[table] = row[0]
     return found
 
 
@@ -210,3 +229,16 @@ def memory_rows() -> dict[str, tuple[str, str, str, Any, Any]]:
             "payload->>'run_id' FROM memportal_memories"
         )
         return {r[0]: tuple(r[1:]) for r in cur.fetchall()}
+
+
+def sessions_holding(needles: list[str]) -> list[tuple[str, str]]:
+    """(session key, needle) for every stored session whose decoded data holds a needle."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store, found = SessionStore(), []
+    with connection.cursor() as cur:
+        cur.execute("SELECT session_key, session_data FROM django_session")
+        for key, data in cur.fetchall():
+            decoded = str(store.decode(data))
+            found += [(key, n) for n in needles if n and n in decoded]
+    return found
