@@ -84,14 +84,18 @@ def memory_batches(*, member: Membership, batch_size: int = 500) -> Iterator[lis
         yield _rows.records(rows)
 
 
-def memory_get(*, member: Membership, memory_id: Any) -> MemoryRecord:
-    """The person's memory, or MemoryNotFound: the same for someone else's id and a missing one."""
+def _memory_row(member: Membership, memory_id: Any, lock: str = "") -> MemoryRecord:
     memory_uuid = _uuid_or_404(memory_id)
     where, params = _scope_sql(member)
-    rows = _fetch(f"SELECT id, payload FROM {TABLE} WHERE id = %s AND {where}", [memory_uuid, *params])
+    rows = _fetch(f"SELECT id, payload FROM {TABLE} WHERE id = %s AND {where}{lock}", [memory_uuid, *params])
     if not rows:
         raise MemoryNotFound()
     return _rows.records(rows)[0]
+
+
+def memory_get(*, member: Membership, memory_id: Any) -> MemoryRecord:
+    """The person's memory, or MemoryNotFound: the same for someone else's id and a missing one."""
+    return _memory_row(member, memory_id)
 
 
 def memory_lock(*, member: Membership, memory_id: Any) -> MemoryRecord:
@@ -100,12 +104,7 @@ def memory_lock(*, member: Membership, memory_id: Any) -> MemoryRecord:
     Every write that touches one memory (correct, delete) calls this first: under the lock the
     scope is checked again, so a write can never land on a memory an erasure already took.
     """
-    memory_uuid = _uuid_or_404(memory_id)
-    where, params = _scope_sql(member)
-    rows = _fetch(f"SELECT id, payload FROM {TABLE} WHERE id = %s AND {where} FOR UPDATE", [memory_uuid, *params])
-    if not rows:
-        raise MemoryNotFound()
-    return _rows.records(rows)[0]
+    return _memory_row(member, memory_id, " FOR UPDATE")
 
 
 def memory_find_texts(*, member: Membership, texts: list[str]) -> dict[str, MemoryRecord]:
