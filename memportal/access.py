@@ -166,13 +166,9 @@ def access_tenant_for_staff(*, user: AbstractBaseUser, slug: Any) -> Tenant:
 
 def access_export_job(*, user: AbstractBaseUser, tenant: Tenant, job_id: Any) -> ExportJob:
     """An export job of this tenant requested by this user (superusers: any); else NotFound."""
-    from memportal.staff.models import ExportJob
-
-    jobs = export_jobs_visible(user=user, tenant=tenant)
-    job = jobs.filter(pk=_uuid(job_id)).first()
+    job = export_jobs_visible(user=user, tenant=tenant).filter(pk=_uuid(job_id)).first()
     if job is None:
         raise NotFound()
-    assert isinstance(job, ExportJob)
     return job
 
 

@@ -17,6 +17,7 @@ docs/security.md.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -323,9 +324,10 @@ class StaffSearchText(_SqlStore):
             )
             for pk, search, text in cursor.fetchall():
                 typed = search or text or ""
+                kept = {"search_hash": search_hash(typed), "search_length": len(typed)} if typed else {}
                 cursor.execute(
                     f"UPDATE {table} SET filters = (filters - 'search' - 'text') || %s::jsonb WHERE id = %s",
-                    [_json({"search_hash": search_hash(typed), "search_length": len(typed)}) if typed else "{}", pk],
+                    [json.dumps(kept), pk],
                 )
                 erased += 1
         return erased
@@ -342,10 +344,6 @@ class StaffSearchText(_SqlStore):
         return total
 
 
-def _json(data: Any) -> str:
-    import json
-
-    return json.dumps(data)
 
 
 def search_hash(text: str) -> str:
@@ -404,8 +402,6 @@ class ApiExportRequests(_SqlStore):
 
 def _user_ids_in(filters_json: str) -> set[str]:
     """Every string under a "user_id" key, at any depth, of a stored filter."""
-    import json
-
     found: set[str] = set()
     stack: list[tuple[Any, bool]] = [(json.loads(filters_json), False)]
     while stack:

@@ -17,12 +17,14 @@ def account_delete(*, user: AbstractBaseUser) -> list[ErasureReceipt]:
     Receipts survive (their membership/requested_by links become NULL).
     """
     with transaction.atomic():
+        # The account's sessions and cache entries are erased (and recounted) with the first
+        # membership's receipt; with none left to end (its tenant was offboarded), on their own.
+        members = access.person_memberships(user=user)
         receipts = [
-            services.membership_end(member=member, requested_by=user, via="you", account=user)
-            for member in access.person_memberships(user=user)
+            services.membership_end(member=member, requested_by=user, via="you", account=user if n == 0 else None)
+            for n, member in enumerate(members)
         ]
-        # Also when no membership was left to end (its tenant was offboarded): the account's other
-        # sessions and cache entries go with it.
-        erasure.account_traces_erase(user_id=user.pk, email=user.email)
+        if not members:
+            erasure.account_traces_erase(user_id=user.pk, email=user.email)
         user.delete()
     return receipts

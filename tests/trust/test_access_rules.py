@@ -184,7 +184,7 @@ def test_staff_search_text_is_stored_as_a_keyed_hash_and_length(staff, owner):
 
 
 @pytest.mark.django_db
-def test_an_expired_key_portal_link_and_revoked_key_reads_nothing(client, staff):
+def test_a_revoked_key_reads_nothing(client, staff):
     key, raw = appkey_create(tenant=staff.member.tenant, name="k", created_by=staff.user)
     AppKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
     assert client.post("/v3/memories/", {"filters": {"user_id": "*"}}, **_api(raw)).status_code == 401

@@ -186,17 +186,13 @@ def _entity_pred(key: str, value: Any, field: str, depth: int) -> Any:
                     sub = _entity_pred(key, v, f"{field}.in", depth + 1)
                     flat += sub.value if sub.op == "in" else [sub.value]
                 return Pred(key, "in", tuple(flat))
-            return Pred(key, "in", tuple(_entity_id(key, v, f"{field}.in") for v in inner))
+            return Pred(key, "in", tuple(clean_id(v, field=f"{field}.in") for v in inner))
         if inner == ANY:
             raise InvalidInput(field, "'*' cannot be combined with eq or ne")
-        return Pred(key, op, _entity_id(key, inner, field))
+        return Pred(key, op, clean_id(inner, field=field))
     if value == ANY:
         return Pred(key, "any")
-    return Pred(key, "eq", _entity_id(key, value, field))
-
-
-def _entity_id(key: str, value: Any, field: str) -> str:
-    return clean_id(value, field=field)
+    return Pred(key, "eq", clean_id(value, field=field))
 
 
 def _condition(node: Any, field: str, depth: int) -> Any:
