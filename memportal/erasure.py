@@ -541,11 +541,41 @@ class Caches(_SqlStore):
         return cursor.fetchone()[0]
 
 
+class WebhookDeliveries(_SqlStore):
+    """Webhook deliveries about a person (memportal.agents.webhooks): ids only, never memory text,
+    but our subject id and, until the delivery ends, the app's id for the person. When the person
+    leaves, both go and deliveries not yet sent are cancelled (the app hears of the erasure itself
+    in its own notice, which keeps no subject id and drops the app's id once delivered)."""
+
+    name, label = "webhook_deliveries", "Webhook deliveries about the person"
+
+    def applies(self, scope: Scope) -> bool:
+        return scope.ends_membership
+
+    def _where(self, scope: Scope) -> tuple[str, list[Any]]:
+        if scope.subject_ids is None:
+            return "tenant_id = %s AND subject_id IS NOT NULL", [scope.tenant_id]
+        return "tenant_id = %s AND subject_id = ANY(%s)", [scope.tenant_id, list(scope.subject_ids)]
+
+    def erase(self, run: Run, cursor: Any) -> int:
+        where, params = self._where(run.scope)
+        cursor.execute(
+            "UPDATE agents_webhookdelivery SET subject_id = NULL, payload = payload - 'user_id', "
+            "state = CASE WHEN state = 'pending' THEN 'cancelled' ELSE state END, "
+            f"finished_at = COALESCE(finished_at, now()) WHERE {where}", params)
+        return cursor.rowcount
+
+    def count(self, scope: Scope, cursor: Any) -> int:
+        where, params = self._where(scope)
+        cursor.execute(f"SELECT count(*) FROM agents_webhookdelivery WHERE {where}", params)
+        return cursor.fetchone()[0]
+
+
 #: Every store, in erase order (vectors first: their ids feed the history store).
 REGISTRY: tuple[Any, ...] = (
     Vectors(), History(), Feedback(), Messages(), Entities(), ExportFiles(), StaffSearchText(), ApiExportRequests(),
     ExternalIds(),
-    PersonLinks(), Sessions(), Caches(),
+    PersonLinks(), Sessions(), Caches(), WebhookDeliveries(),
 )
 VECTORS = REGISTRY[0]
 

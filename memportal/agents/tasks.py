@@ -1,12 +1,18 @@
-"""The API's procrastinate task: tenant-wide deletes, one person (and receipt) at a time."""
+"""The API's procrastinate tasks: tenant-wide deletes (one person and receipt at a time) and
+webhook deliveries (``webhooks.py``)."""
 
 from __future__ import annotations
 
+import os
+import socket
+
+from django.conf import settings
 from procrastinate import RetryStrategy
 
 from memportal.queue import app, throttle_seconds, worker_connection
 
 from .models import TenantDeleteJob
+from .webhooks import DeliveryFailed, webhook_deliver
 
 
 class JobBusy(Exception):
@@ -30,3 +36,22 @@ def tenant_delete_run(*, job_id: str) -> None:
 def tenant_delete_task(job_id: str) -> None:
     with worker_connection():
         tenant_delete_run(job_id=job_id)
+
+
+def _webhook_retry() -> RetryStrategy:
+    """Exponential backoff: retry n waits WEBHOOK_BACKOFF_BASE**n seconds. The delivery's own
+    attempt count decides when it has failed for good (it also counts an attempt a killed worker
+    left); procrastinate's limit is only a backstop above it."""
+    conf = settings.MEMPORTAL
+    return RetryStrategy(max_attempts=conf["WEBHOOK_MAX_ATTEMPTS"] + 5, exponential_wait=conf["WEBHOOK_BACKOFF_BASE"],
+                         retry_exceptions={DeliveryFailed})
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@app.task(name="agents.webhook_deliver", queue="webhooks", retry=_webhook_retry())
+def webhook_deliver_task(delivery_id: str) -> None:
+    with worker_connection():
+        webhook_deliver(delivery_id=delivery_id, worker=worker_name())

@@ -174,6 +174,10 @@ def memories_write(
         event_rows.append((memory_id, "ADD", None, memory.text, memory.actor_id, memory.role, False, when, when, now,
                            member.tenant.slug, member.subject_id, agent_id, run_id))
     _copy(memory_rows, event_rows)
+    from memportal.agents.webhooks import memory_events_emit  # the history rows are webhook events
+
+    memory_events_emit(app_id=member.tenant.slug, rows=[
+        ("ADD", memory_id, member.subject_id, agent_id, run_id) for memory_id, _, _ in memory_rows])
     return [MemoryRecord.from_row(memory_id, payload) for memory_id, _, payload in memory_rows]
 
 
