@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Any
 
 from django.conf import settings
 from procrastinate import RetryStrategy
+from procrastinate.retry import RetryDecision
 
 from memportal.queue import app, throttle_seconds, worker_connection
 
@@ -38,20 +40,25 @@ def tenant_delete_task(job_id: str) -> None:
         tenant_delete_run(job_id=job_id)
 
 
-def _webhook_retry() -> RetryStrategy:
-    """Exponential backoff: retry n waits WEBHOOK_BACKOFF_BASE**n seconds. The delivery's own
-    attempt count decides when it has failed for good (it also counts an attempt a killed worker
-    left); procrastinate's limit is only a backstop above it."""
-    conf = settings.MEMPORTAL
-    return RetryStrategy(max_attempts=conf["WEBHOOK_MAX_ATTEMPTS"] + 5, exponential_wait=conf["WEBHOOK_BACKOFF_BASE"],
-                         retry_exceptions={DeliveryFailed})
+class WebhookRetry(RetryStrategy):
+    """procrastinate's RetryStrategy with exponential backoff read from settings when a delivery
+    fails (so an operator's or a test's setting applies without re-importing): retry n waits
+    WEBHOOK_BACKOFF_BASE**n seconds. The delivery's own attempt count (which also counts an
+    attempt a killed worker left) decides when it has failed for good; procrastinate's limit is
+    only a backstop above it."""
+
+    def get_retry_decision(self, *, exception: BaseException, job: Any) -> RetryDecision | None:
+        conf = settings.MEMPORTAL
+        now = RetryStrategy(max_attempts=conf["WEBHOOK_MAX_ATTEMPTS"] + 5,
+                            exponential_wait=conf["WEBHOOK_BACKOFF_BASE"], retry_exceptions=self.retry_exceptions)
+        return now.get_retry_decision(exception=exception, job=job)
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-@app.task(name="agents.webhook_deliver", queue="webhooks", retry=_webhook_retry())
+@app.task(name="agents.webhook_deliver", queue="webhooks", retry=WebhookRetry(retry_exceptions={DeliveryFailed}))
 def webhook_deliver_task(delivery_id: str) -> None:
     with worker_connection():
         webhook_deliver(delivery_id=delivery_id, worker=worker_name())
