@@ -27,7 +27,7 @@ from memportal.memory.errors import MembershipEnded
 from memportal.memory.models import ErasureReceipt, Membership, Tenant
 
 if TYPE_CHECKING:
-    from memportal.agents.models import AppKey, PortalToken, TenantDeleteJob, Webhook
+    from memportal.agents.models import AppKey, PortalToken, TenantDeleteJob, Webhook, WebhookDelivery
     from memportal.offboarding.models import OffboardingJob
     from memportal.staff.models import ExportJob, TenantAuditReport
 
@@ -186,6 +186,16 @@ def audit_reports_visible(*, user: AbstractBaseUser, tenant: Tenant) -> QuerySet
     if not staff_tenants(user=user).filter(pk=tenant.pk).exists():
         return TenantAuditReport.objects.none()
     return TenantAuditReport.objects.filter(tenant=tenant)
+
+
+def webhook_deliveries_visible(*, user: AbstractBaseUser, tenant: Tenant) -> QuerySet[WebhookDelivery]:
+    """The tenant's webhook deliveries (and, through them, their attempts), for anyone who may audit
+    the tenant (its staff, superusers); nothing for anyone else."""
+    from memportal.agents.models import WebhookDelivery
+
+    if not staff_tenants(user=user).filter(pk=tenant.pk).exists():
+        return WebhookDelivery.objects.none()
+    return WebhookDelivery.objects.filter(tenant=tenant)
 
 
 def access_audit_report(*, user: AbstractBaseUser, tenant: Tenant, report_id: Any) -> TenantAuditReport:

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("<str:slug>/", views.audit, name="audit"),
     path("<str:slug>/lookup/<str:kind>/", views.lookup, name="lookup"),
+    path("<str:slug>/webhooks/", views.webhooks, name="webhooks"),
     path("<str:slug>/export/", views.export_download, name="export"),
     path("<str:slug>/audit-reports/<uuid:report_id>/download/", views.audit_report_download,
          name="audit_report_download"),
