@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -318,3 +319,33 @@ def test_retries_back_off_exponentially_with_procrastinates_retry_strategy(setti
     assert [round(w) for w in waits] == [3, 9, 27, 81]
     assert strategy.get_retry_decision(exception=DeliveryFailed("500"), job=Job(15)) is None  # backstop
     assert strategy.get_retry_decision(exception=ValueError(), job=Job(0)) is None
+
+
+def test_a_tenants_offboarding_is_announced_and_its_pending_person_events_cancelled(concierge_key, receiver):
+    from memportal.offboarding import services as offboarding
+    from tests.queue import run_one_job
+
+    create(concierge_key, receiver.url, events=["memory_add", "erasure_tenant"])
+    add(concierge_key, "Dana likes tea")
+    offboarding.offboarding_start(tenant=tenant("concierge_app"))
+    assert run_one_job() is True
+    assert WebhookDelivery.objects.get(event_type="memory_add").state == "cancelled"  # Dana's ids went
+    run_webhook_deliveries()
+    [notice] = [json.loads(r.body) for r in receiver.received]
+    assert notice["event_type"] == "erasure_tenant" and notice["data"]["kind"] == "tenant"
+    assert notice["data"]["user_id"] is None and notice["data"]["membership_ended"] is True
+    assert ErasureReceipt.objects.get(kind="tenant").pk == uuid.UUID(notice["event_id"])
+
+
+def test_a_session_and_an_agent_erasure_are_announced_per_person(concierge_key, receiver):
+    create(concierge_key, receiver.url, events=["erasure_session", "erasure_agent"])
+    for text, agent, run in (("a", "travel", "trip-1"), ("b", "chef", None)):
+        call(concierge_key, "post", "/v3/memories/add/", {"messages": [{"role": "user", "content": text}],
+                                                         "user_id": "dana", "agent_id": agent, "run_id": run,
+                                                         "infer": False})
+    assert call(concierge_key, "delete", "/v1/memories/?user_id=dana&run_id=trip-1").status_code == 200
+    assert call(concierge_key, "delete", "/v1/memories/?user_id=dana&agent_id=chef").status_code == 200
+    run_webhook_deliveries()
+    events = [json.loads(r.body) for r in receiver.received]
+    assert [(e["event_type"], e["data"]["run_id"], e["data"]["agent_id"], e["data"]["user_id"]) for e in events] == [
+        ("erasure_session", "trip-1", None, "dana"), ("erasure_agent", None, "chef", "dana")]
