@@ -231,8 +231,8 @@ def _hooks(*, app_id: str | None = None, tenant: Tenant | None = None) -> list[W
 
 
 def _deliveries_create(hooks: list[Webhook], events: list[WebhookEvent]) -> list[WebhookDelivery]:
-    from memportal.queue import defer_on_commit
-
+    """One row per (event, matching webhook), and their jobs deferred in one batch when the writing
+    transaction commits (an import of thousands of messages is one INSERT of jobs, not thousands)."""
     from .tasks import webhook_deliver_task
 
     made = WebhookDelivery.objects.bulk_create(
@@ -240,8 +240,9 @@ def _deliveries_create(hooks: list[Webhook], events: list[WebhookEvent]) -> list
                         event_type=event.event_type, subject_id=event.subject_id, payload=event.data)
         for event in events for hook in hooks if event.event_type in hook.event_types
     )
-    for delivery in made:
-        defer_on_commit(webhook_deliver_task, lock=f"webhook-delivery:{delivery.pk}", delivery_id=str(delivery.pk))
+    jobs = [{"delivery_id": str(delivery.pk)} for delivery in made]
+    if jobs:
+        transaction.on_commit(lambda: webhook_deliver_task.batch_defer(*jobs))
     return made
 
 
