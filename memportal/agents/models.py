@@ -281,3 +281,8 @@ class WebhookAttempt(models.Model):
     @property
     def succeeded(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def note(self) -> str:
+        """The error, unless it only repeats the status ("HTTP 500")."""
+        return "" if self.error == f"HTTP {self.status_code}" else self.error
