@@ -136,8 +136,8 @@ def erase_range(request: HttpRequest, member: Membership) -> HttpResponse:
     try:
         start, end = form.window(now)
     except InvalidInput as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, f"{exc.message.capitalize()}; nothing was "
-                                                                        "erased.")
+        what = {"start": "The start (From)", "end": "The end (Until)"}.get(exc.field, exc.field)
+        form.add_error(exc.field if exc.field in form.fields else None, f"{what} {exc.message}; nothing was erased.")
         return render(request, "you/erase_range.html", context, status=400)
     if request.POST.get("confirm") != "1":
         context.update({
