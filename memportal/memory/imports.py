@@ -25,7 +25,7 @@ from .validation import clean_text
 
 #: What a list copied from a chat app's memory screen puts before each fact: "- ", "* ", "• ",
 #: "1. ", "2) ", "[ ] " (possibly several, e.g. "- 1. ").
-_BULLET = re.compile(r"^(?:[-*•·‣◦▪–—]\s+|\(?\d{1,4}[.)]\s+|\[[ xX]?\]\s+)")
+_BULLET = re.compile(r"^(?:[-*•·‣◦▪–—](?:\s+|$)|\(?\d{1,4}[.)](?:\s+|$)|\[[ xX]?\](?:\s+|$))")
 EXPORT_FORMAT_PREFIX = "memportal.export/"
 
 
