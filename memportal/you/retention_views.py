@@ -12,6 +12,7 @@ from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -160,6 +161,10 @@ def erase_range(request: HttpRequest, member: Membership) -> HttpResponse:
 @require_GET
 def receipts(request: HttpRequest) -> HttpResponse:
     """Every erasure receipt of the person's own memberships (active or ended), newest first."""
-    rows = (ErasureReceipt.objects.filter(membership__user=request.user)
+    # The same receipts access.access_receipt lets the person open: their memberships' own, and
+    # the offboarding receipts of tenants they belonged to.
+    mine = Q(membership__user=request.user) | Q(kind=ErasureReceipt.Kind.TENANT,
+                                                 tenant__memberships__user=request.user)
+    rows = (ErasureReceipt.objects.filter(mine).distinct()
             .select_related("tenant").order_by("-finished_at")[:500])
     return render(request, "you/receipts.html", {"receipts": rows})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -178,5 +179,5 @@ def test_download_a_receipt_as_signed_json(sized):
     shot(page, f"issue12-receipts-{page.size_name}")
     with page.expect_download() as info:
         page.locator("tr", has_text="Auto-delete").get_by_role("link", name="Signed JSON").click()
-    signed = json.loads(open(info.value.path()).read())
+    signed = json.loads(Path(info.value.path()).read_text())
     assert signed["receipt"]["id"] == str(receipt.pk) and document_verify(signed)

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from memportal.agents.models import KeyRead
+from memportal.agents.services import appkey_create
 from memportal.memory.models import Membership
-from tests.agents.conftest import make_key  # noqa: F401  (the API key fixture)
-from tests.factories import person
+from tests.factories import person, tenant
 from tests.you.conftest import remember
 
 
@@ -29,10 +29,10 @@ def alice_known(owner):
     return owner
 
 
-def test_it_shows_what_the_api_search_returns_in_the_same_order(alice_client, alice_known, colleague, make_key):
+def test_it_shows_what_the_api_search_returns_in_the_same_order(alice_client, alice_known, colleague):
     known_to_app(colleague.member, "bob-ext")
     remember(colleague, "Bob prefers aisle seats")
-    raw = make_key("concierge_app", ("read",))
+    raw = appkey_create(tenant=tenant("concierge_app"), name="concierge reader", permissions=("read",))[1]
     api = Client().post("/v1/memories/search/", json.dumps({"query": "seats", "user_id": "alice-ext"}),
                         content_type="application/json", HTTP_AUTHORIZATION=f"Token {raw}")
     assert api.status_code == 200, api.content

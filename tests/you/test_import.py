@@ -21,7 +21,7 @@ CHATGPT_LIST = """- Is vegetarian
 2) Has a dog named Rex
 * Is vegetarian
 
--   
+-
 """
 
 
