@@ -59,6 +59,9 @@ def import_start(request: HttpRequest, member: Membership) -> HttpResponse:
                       initial={"tenant": member.tenant.slug})
     context: dict[str, Any] = {"form": form, **_limits_context()}
     if request.method == "GET":
+        # Opening the form (also "Cancel" on the preview) drops a pending preview: its facts are
+        # the person's text and stay in the session no longer than needed.
+        request.session.pop(SESSION_KEY, None)
         return render(request, "you/import.html", context)
     if not form.is_valid():
         return render(request, "you/import.html", context, status=400)

@@ -154,3 +154,12 @@ def test_a_file_and_a_paste_together_are_refused(alice_client, owner):
 def test_it_needs_a_signed_in_person(client):
     assert client.get(reverse("you:import")).status_code == 302
     assert client.post(reverse("you:import_confirm"), {"token": "x"}).status_code == 302
+
+
+def test_cancelling_drops_the_pending_preview_from_the_session(alice_client, owner):
+    token = _token(preview(alice_client, "Likes tea"))
+    assert "you_import_preview" in alice_client.session
+    alice_client.get(reverse("you:import"))
+    assert "you_import_preview" not in alice_client.session
+    alice_client.post(reverse("you:import_confirm"), {"token": token})
+    assert texts(owner) == []
