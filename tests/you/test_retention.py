@@ -219,3 +219,15 @@ def test_the_periodic_task_is_registered():
 
     assert retention_task.name == "memory.retention"
     assert any(p.task.name == "memory.retention" for p in app.periodic_registry.periodic_tasks.values())
+
+
+def test_the_receipts_page_lists_an_offboarding_of_an_app_the_person_was_in(alice_client, owner, stranger):
+    from memportal.memory.services import memory_delete_all
+
+    own = memory_delete_all(member=owner.member)  # alice's own erasure
+    offboarded = ErasureReceipt.objects.create(
+        tenant=owner.member.tenant, membership=None, kind="tenant", started_at=timezone.now(),
+        finished_at=timezone.now())
+    janes = memory_delete_all(member=stranger.member)
+    page = alice_client.get(reverse("you:receipts")).content.decode()
+    assert str(own.pk) in page and str(offboarded.pk) in page and str(janes.pk) not in page
