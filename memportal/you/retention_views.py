@@ -32,12 +32,6 @@ DEFAULT_CHOICE = "default"
 PERIODS = {"hour": ("The last hour", timedelta(hours=1)), "day": ("The last day", timedelta(days=1))}
 
 
-def _member_by_slug(request: HttpRequest, slug: str | None, fallback: Membership) -> Membership:
-    if not slug:
-        return fallback
-    return access.person_membership_choose(members=you_selectors.member_choices(request=request), tenant_slug=slug)
-
-
 class RetentionForm(forms.Form):
     tenant = forms.CharField(widget=forms.HiddenInput)
     retention = forms.ChoiceField(label="Auto-delete memories")
@@ -67,7 +61,8 @@ def retention(request: HttpRequest, member: Membership) -> HttpResponse:
     status = 200
     bound: Membership | None = None
     if request.method == "POST":
-        bound = _member_by_slug(request, request.POST.get("tenant", ""), member)  # 404 for any other app
+        # Only one of the person's own apps, named explicitly: anything else (or nothing) is a 404.
+        bound = access.person_membership_choose(members=members, tenant_slug=request.POST.get("tenant", ""))
         form = RetentionForm(request.POST, member=bound)
         if form.is_valid():
             retention_set(member=bound, months=form.months())
@@ -132,7 +127,7 @@ def erase_range(request: HttpRequest, member: Membership) -> HttpResponse:
         return render(request, "you/erase_range.html", context)
     if not form.is_valid():
         return render(request, "you/erase_range.html", context, status=400)
-    chosen = _member_by_slug(request, form.cleaned_data["tenant"], member)
+    chosen = access.person_membership_choose(members=members, tenant_slug=form.cleaned_data["tenant"])
     now = timezone.now()
     try:
         start, end = form.window(now)

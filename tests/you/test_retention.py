@@ -57,9 +57,12 @@ def test_it_saves_the_persons_choice_for_that_app_only(alice_client, owner, coll
     assert owner.member.retention_months is None
 
 
-def test_it_refuses_an_app_the_person_is_not_in(alice_client, owner, stranger):
-    response = alice_client.post(reverse("you:retention"), {"tenant": "sports_brand_portal", "retention": "3"})
+@pytest.mark.parametrize("slug", ["sports_brand_portal", "", "*"])
+def test_it_refuses_an_app_the_person_is_not_in(alice_client, owner, stranger, slug):
+    response = alice_client.post(reverse("you:retention"), {"tenant": slug, "retention": "3"})
     assert response.status_code == 404
+    owner.member.refresh_from_db()
+    assert owner.member.retention_months is None
     stranger.member.refresh_from_db()
     assert stranger.member.retention_months is None
 
