@@ -267,6 +267,9 @@ MEMPORTAL = {
     # proven equal by tests/memory/test_ingest_fast_path.py), "mem0" runs mem0's own add loop.
     "INGEST": os.environ.get("MEMPORTAL_INGEST", "fast"),
     "MAX_MESSAGES_PER_IMPORT": int(os.environ.get("MEMPORTAL_MAX_MESSAGES_PER_IMPORT", "10000")),
+    # A person's import on /you/import/ (a download file or a list of facts): file size and facts.
+    "MAX_IMPORT_BYTES": int(os.environ.get("MEMPORTAL_MAX_IMPORT_BYTES", str(512 * 1024))),
+    "MAX_IMPORT_FACTS": int(os.environ.get("MEMPORTAL_MAX_IMPORT_FACTS", "1000")),
     # Background staff exports: where files go and how long they live.
     "EXPORT_DIR": os.environ.get("MEMPORTAL_EXPORT_DIR", str(DATA_DIR / "exports")),
     "EXPORT_TTL_HOURS": int(os.environ.get("MEMPORTAL_EXPORT_TTL_HOURS", "24")),

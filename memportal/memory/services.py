@@ -266,6 +266,7 @@ def _erase_with_receipt(
     receipt = ErasureReceipt.objects.create(
         tenant=tenant, membership=member, kind=kind, agent_id=scope.agent_id or "", run_id=scope.run_id or "",
         memory_id=scope.memory_id, requested_by=_user(requested_by), requested_via=via,
+        range_start=scope.window[0] if scope.window else None, range_end=scope.window[1] if scope.window else None,
         memories_erased=erased.get("vectors", 0), history_rows_erased=erased.get("history", 0),
         message_rows_erased=erased.get("messages", 0), started_at=scope.started_at, finished_at=timezone.now(),
     )

@@ -1489,6 +1489,97 @@ class AttackMachine(RuleBasedStateMachine):
         actor = self._web_actor(data)
         self._send(actor, "POST", "/you/app/", form={"tenant": self.pick(data, [*TENANTS, "*", ""], "tenant")})
 
+    # --- issue 12: what the agent sees, auto-delete, delete by date, import ---------------------------------
+    @rule(data=st.data())
+    def web_agent_view(self, data: Any) -> None:
+        """The person's view of an app's API search: only their own apps, only their own memories."""
+        self._step()
+        actor = self._web_actor(data)
+        me = self._live_person(actor)
+        slug = self.pick(data, [*TENANTS, "", "*", "nope"], "app")
+        mine = [m for m in self.mems.values() if m.alive and me is not None and m.owner is me]
+        others = [m for m in self.mems.values() if m.alive and (me is None or m.owner is not me)]
+        query = self.pick(data, [m.text for m in mine + others] or ["anything"], "query")
+        resp = self._send(actor, "GET", "/you/agent-view/?" + urlencode({"app": slug, "q": query}))
+        if resp.status == 200 and slug and (me is None or slug != me.tenant):
+            self._violation("unauthorised effect", f"{actor!r} searched app {slug!r} as its agent", "/you/agent-view/")
+
+    @rule(data=st.data())
+    def web_auto_delete(self, data: Any) -> None:
+        """A person's auto-delete choice (own apps only), then the nightly job: every memory here is
+        minutes old, so it must erase nothing (the memory-table invariant checks)."""
+        self._step()
+        actor = self._web_actor(data)
+        me = self._live_person(actor)
+        slug = self.pick(data, [me.tenant if me else TENANTS[0], *TENANTS, "", "*"], "app")
+        choice = self.pick(data, ["3", "18", "36", "0", "default", "7", ""], "retention")
+        resp = self._send(actor, "POST", "/you/auto-delete/", form={"tenant": slug, "retention": choice})
+        expected = me is not None and slug == me.tenant and choice in {"3", "18", "36", "0", "default"}
+        self._expect("auto-delete choice", expected, resp.status == 302 and resp.location == "/you/auto-delete/",
+                     resp, "/you/auto-delete/", actor)
+        from memportal.memory.retention import retention_run
+
+        if retention_run():
+            self._violation("unauthorised effect", "the auto-delete job erased memories minutes old", "retention job")
+
+    @rule(data=st.data())
+    def staff_default_auto_delete(self, data: Any) -> None:
+        self._step()
+        actor = self._web_actor(data)
+        slug = self.pick(data, [*TENANTS, "nope"], "tenant")
+        months = self.pick(data, ["0", "3", "18", "36", "5"], "months")
+        resp = self._send(actor, "POST", f"/staff/{slug}/retention/", form={"retention_months": months})
+        expected = self._audits(actor, slug) and months != "5"
+        ok = resp.status == 302 and resp.location == f"/staff/{slug}/retention/"
+        self._expect("tenant default auto-delete", expected, ok, resp, "/staff/<slug>/retention/", actor)
+
+    @rule(data=st.data())
+    def web_erase_range(self, data: Any) -> None:
+        """Delete by date: everything here was saved minutes ago, so "last hour/day" erases all the
+        person's memories in that app, only with fresh authentication, only in their own app."""
+        self._step()
+        actor = self._web_actor(data)
+        if data.draw(st.booleans(), label="re-authenticate first"):
+            self._reauth(actor)
+        me = self._live_person(actor)
+        slug = self.pick(data, [me.tenant if me else TENANTS[0], *TENANTS, "*"], "app")
+        period = self.pick(data, ["hour", "day", "custom", "week"], "period")
+        doomed = self._alive(me) if me else []
+        resp = self._send(actor, "POST", "/you/erase/range/",
+                          form={"tenant": slug, "period": period, "confirm": "1"})
+        expected = (me is not None and self._fresh_auth(actor) and slug == me.tenant and period in ("hour", "day"))
+        ok = resp.status == 302 and (resp.location.startswith("/you/receipts/") or resp.location == "/you/erase/range/")
+        self._expect("delete by date", expected, ok, resp, "/you/erase/range/", actor)
+        if ok and expected:
+            self._erase(doomed, me.tenant)
+            self._receipt(resp, me)
+            self._scan_erased()
+
+    @rule(data=st.data())
+    def web_import(self, data: Any) -> None:
+        """Preview an import (stores nothing), then confirm with the preview's token, a forged one, or
+        not at all: only the person's own confirmed preview, into their own app, is stored."""
+        self._step()
+        actor = self._web_actor(data)
+        me = self._live_person(actor)
+        slug = self.pick(data, [me.tenant if me else TENANTS[0], *TENANTS, "*"], "app")
+        text = self._new_text(me if me is not None and slug == me.tenant else None)
+        resp = self._send(actor, "POST", "/you/import/", form={"tenant": slug, "text": "- " + text.full})
+        previewed = resp.status == 200 and 'name="token"' in resp.text
+        self._expect("import preview", me is not None and slug == me.tenant, previewed, resp, "/you/import/", actor)
+        how = self.pick(data, ["confirm", "forged", "leave"], "confirm")
+        if how == "leave":
+            return
+        found = re.search(r'name="token" value="([^"]+)"', resp.text)
+        token = found.group(1) if found and how == "confirm" else "forged-token"
+        self._send(actor, "POST", "/you/import/confirm/", form={"token": token})
+        stored = [(mid, row) for mid, row in memory_rows().items() if row[0] == text.full]
+        expected = previewed and how == "confirm" and me is not None and not me.paused
+        if expected and len(stored) == 1 and stored[0][1][1] == me.subject_id:
+            self.mems[stored[0][0]] = Mem(stored[0][0], me, text.full, [text.full], None, None)
+        elif expected:
+            self._violation("model: refused", f"import as {actor!r} stored {len(stored)} rows", "/you/import/confirm/")
+
     # --- staff ---------------------------------------------------------------------------------------------
     def _audit_params(self, data: Any, slug: str, export: bool = False) -> list[tuple[str, str]]:
         """The audit filter: half the time values the tenant has (a valid form), else anything
