@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from .models import Membership, MemoryRead, Tenant
@@ -76,13 +76,14 @@ class ReadTotals:
     last_at: datetime | None
 
 
-def read_totals(rows: Iterable[MemoryRead]) -> ReadTotals:
-    rows = list(rows)
-    return ReadTotals(
-        by_apps=sum(r.count for r in rows if r.via == MemoryRead.Via.KEY),
-        by_staff=sum(r.count for r in rows if r.via == MemoryRead.Via.STAFF),
-        last_at=max((r.last_at for r in rows), default=None),
+def read_totals(rows: QuerySet[MemoryRead]) -> ReadTotals:
+    """Sums over every row of the queryset (one query), not only the rows a page shows."""
+    found = rows.aggregate(
+        by_apps=Sum("count", filter=Q(via=MemoryRead.Via.KEY)),
+        by_staff=Sum("count", filter=Q(via=MemoryRead.Via.STAFF)),
+        last_at=Max("last_at"),
     )
+    return ReadTotals(by_apps=found["by_apps"] or 0, by_staff=found["by_staff"] or 0, last_at=found["last_at"])
 
 
 def ledger_document(*, member: Membership) -> dict[str, object]:

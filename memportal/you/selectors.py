@@ -16,6 +16,7 @@ from django.utils.text import Truncator
 from memportal import access
 from memportal.memory import selectors
 from memportal.memory.errors import InvalidInput
+from memportal.memory.ledger import ledger_document
 from memportal.memory.models import ErasureReceipt, Membership
 from memportal.memory.records import MemoryRecord
 
@@ -154,6 +155,7 @@ def export_chunks(*, member: Membership, batch_size: int = 500) -> Iterator[str]
         "exported_at": timezone.now().isoformat(),
         "tenant": {"app_id": member.tenant.slug, "name": member.tenant.name},
         "memory_paused": member.memory_paused,
+        "reads_stopped": member.reads_stopped,
     }
     # The header object is written without its closing brace so "memories" can stream after it.
     yield json.dumps(head)[:-1] + ', "memories": ['
@@ -174,4 +176,5 @@ def export_chunks(*, member: Membership, batch_size: int = 500) -> Iterator[str]
             ]
             yield ("" if first else ",") + "\n" + json.dumps(item)
             first = False
-    yield "\n]}\n"
+    # After the memories: every read of them by an app key or a staff page, per memory and day.
+    yield '\n], "ledger": ' + json.dumps(ledger_document(member=member)) + "}\n"

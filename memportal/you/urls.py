@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import apps_views, views
 
 app_name = "you"
 urlpatterns = [
@@ -21,4 +21,9 @@ urlpatterns = [
     path("app/", views.tenant_switch, name="tenant_switch"),
     path("account/delete/", views.account_delete, name="account_delete"),
     path("account/deleted/", views.account_deleted, name="account_deleted"),
+    # "Your apps" (issue 12): every app that holds memories about the person, and its controls.
+    path("apps/", apps_views.apps_index, name="apps"),
+    path("apps/<str:slug>/remembering/", apps_views.app_remembering, name="app_remembering"),
+    path("apps/<str:slug>/reading/", apps_views.app_reading, name="app_reading"),
+    path("apps/<str:slug>/erase/", apps_views.app_erase, name="app_erase"),
 ]
