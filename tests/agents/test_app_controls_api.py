@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from memportal.memory import services
-from memportal.memory.models import MemoryRead, Membership
+from memportal.memory.models import Membership, MemoryRead
 from tests.factories import tenant
 
 SECRET = "erin secret stopped-reading q7"

@@ -11,7 +11,7 @@ from memportal.memory.services import memory_add
 from memportal.memory.tenancy import membership_ensure
 from memportal.staff.services import access_record_write
 from tests.factories import tenant
-from tests.you.conftest import reauthenticate, remember, texts
+from tests.you.conftest import reauthenticate, texts
 
 
 @pytest.fixture
@@ -167,7 +167,8 @@ def test_the_assistant_recalls_nothing_when_reading_is_stopped(alice_client, own
 def test_the_assistant_stores_nothing_when_remembering_is_stopped(alice_client, owner, alice_memory):
     alice_client.post(reverse("you:app_remembering", args=["concierge_app"]), {"stopped": "1"})
     alice_client.post(reverse("agents:assistant_turn"),
-                      {"agent": "travel_planner", "run_id": "chat-1", "message": "I moved to Lyon"}, HTTP_HX_REQUEST="true")
+                      {"agent": "travel_planner", "run_id": "chat-1", "message": "I moved to Lyon"},
+                      HTTP_HX_REQUEST="true")
     assert texts(owner) == ["Alice is vegetarian"]
 
 
