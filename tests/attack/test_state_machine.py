@@ -570,6 +570,10 @@ class AttackMachine(RuleBasedStateMachine):
             if text.erased:
                 self._violation("(a) erased text served", f"{route} as {actor!r} (HTTP {resp.status}) served "
                                 f"erased text of {owner}: {text.full!r} in ...{context}...", route)
+            elif isinstance(actor, Key) and text.owner in entitled and text.owner.reads_stopped:
+                self._violation("(d) stopped reading, read anyway", f"{route} as {actor!r} (HTTP {resp.status}) "
+                                f"returned {owner}'s text {text.full!r}, who stopped this app reading their "
+                                f"memories, in ...{context}...", route)
             elif text.owner is None or text.owner not in entitled:
                 self._violation("(a) foreign text served", f"{route} as {actor!r} (HTTP {resp.status}) served "
                                 f"{owner}'s text {text.full!r} in ...{context}...", route)
@@ -635,6 +639,17 @@ class AttackMachine(RuleBasedStateMachine):
         elif expected and not ok and resp.status != 500:
             self._violation("model: refused", f"{what} as {actor!r} was refused (HTTP {resp.status}) "
                             f"but should succeed: {resp.text[:300]}", route)
+
+    def _expect_locked(self, what: str, locked: bool, resp: Resp, route: str, actor: Any) -> None:
+        """(d): an action the key could do but the person stopped (remembering: writes; reading: reads
+        naming them) is answered 423 with a JSON detail, nothing else."""
+        if not locked:
+            return
+        STATS["outcomes"][f"(d) {what} for a stopped person: checked"] += 1
+        detail = (resp.json() or {}).get("detail") if resp.status == 423 else None
+        if resp.status != 500 and not (resp.status == 423 and isinstance(detail, str) and detail):
+            self._violation("(d) stopped person not refused", f"{what} as {actor!r} answered {resp.status}, "
+                            f"expected 423 with a detail: {resp.text[:300]}", route)
 
     # --- invariants ---------------------------------------------------------------------------------------
     @invariant()
@@ -718,8 +733,9 @@ class AttackMachine(RuleBasedStateMachine):
         path = self.pick(data, ["/v1/memories/", "/v3/memories/add/", "/api/v1/memories/"], "path")
         valid, target_id = self._valid_id(target, key)
         owner = self._app_person(key.tenant, target_id, create=False) if valid else None
-        expected = (self._usable(key, "write") and valid and variant in ("plain", "filters_same", "app_own")
-                    and not (owner is not None and (owner.state == "ended" or owner.paused)))
+        allowed = self._usable(key, "write") and valid and variant in ("plain", "filters_same", "app_own")
+        expected = allowed and not (owner is not None and (owner.state == "ended" or owner.paused))
+        locked = allowed and owner is not None and owner.active and owner.paused
         if expected and owner is None:
             owner = self._app_person(key.tenant, target_id)
         # Without an LLM, inference stores what the person said (user lines) and not a text they
@@ -751,6 +767,7 @@ class AttackMachine(RuleBasedStateMachine):
         resp = self._send(key, "POST", path, body=body)
         ok = resp.status == 200
         self._expect("add", expected, ok, resp, _route(path), key)
+        self._expect_locked("add", locked, resp, _route(path), key)
         if ok and expected:
             self._learn_member(owner)
             want = {t.full: t for t, keep in zip(texts, stored, strict=True) if keep}
@@ -760,8 +777,9 @@ class AttackMachine(RuleBasedStateMachine):
                                 f"{[i.get('memory') for i in added]}, expected {sorted(want)}", _route(path))
             noop = [i for i in (resp.json() or {}).get("results", []) if i.get("event") == "NOOP"]
             told = [i for i in noop if i.get("id") is not None or set(i) - {"id", "memory", "user_id", "event"}]
-            if told and not self._usable(key, "read"):
-                # A write-only key may learn that nothing new was stored, not which memory exists.
+            if told and (not self._usable(key, "read") or owner.reads_stopped):
+                # A write-only key (or one whose app the person stopped reading) may learn that nothing
+                # new was stored, not which memory exists.
                 self._violation("(a) existing memory disclosed to a write-only key",
                                 f"add as {key!r} answered NOOP with {owner.label}'s existing memory {told[0]}",
                                 _route(path))
@@ -775,12 +793,14 @@ class AttackMachine(RuleBasedStateMachine):
         self._step()
         key = self._key(data, "write", 2)
         mid, mem = self._memory(data, key)
-        expected = self._usable(key, "write") and self._reaches(key, mem) and not mem.owner.paused
+        allowed = self._usable(key, "write") and self._reaches(key, mem)
+        expected = allowed and not mem.owner.paused
         text = self._new_text(mem.owner if expected else None)
         path = f"/v1/memories/{quote(mid, safe=':')}/"
         resp = self._send(key, "PUT", path, body={"text": text.full})
         ok = resp.status == 200
         self._expect("update", expected, ok, resp, _route(path), key)
+        self._expect_locked("update", allowed and mem.owner.paused, resp, _route(path), key)
         if ok and expected:
             mem.text = text.full
             mem.versions.append(text.full)
@@ -924,8 +944,11 @@ class AttackMachine(RuleBasedStateMachine):
         history = data.draw(st.booleans(), label="history")
         path = f"/v1/memories/{quote(mid, safe=':')}/" + ("history/" if history else "")
         resp = self._send(key, "GET", path)
-        self._expect("history" if history else "get", self._usable(key, "read") and self._reaches(key, mem),
+        allowed = self._usable(key, "read") and self._reaches(key, mem)
+        self._expect("history" if history else "get", allowed and not mem.owner.reads_stopped,
                      resp.status == 200, resp, _route(path), key)
+        self._expect_locked("history" if history else "get", allowed and mem.owner.reads_stopped, resp,
+                            _route(path), key)
 
     @rule(data=st.data())
     def api_export(self, data: Any) -> None:
@@ -1045,8 +1068,9 @@ class AttackMachine(RuleBasedStateMachine):
         ids = [mid for mid, _ in chosen]
         mems = [mem for _, mem in chosen]
         distinct = len(set(ids)) == len(ids) and len({id(m) for m in mems if m}) == len([m for m in mems if m])
-        expected = (self._usable(key, "write") and distinct and all(self._reaches(key, m) for m in mems)
-                    and not (method == "PUT" and any(m.owner.paused for m in mems)))
+        allowed = self._usable(key, "write") and distinct and all(self._reaches(key, m) for m in mems)
+        locked = allowed and method == "PUT" and any(m.owner.paused for m in mems)
+        expected = allowed and not locked
         texts = [self._new_text(m.owner if expected else None) for m in mems] if method == "PUT" else []
         items = [{"memory_id": mid, **({"text": texts[n].full} if method == "PUT" else {})}
                  for n, mid in enumerate(ids)]
@@ -1054,6 +1078,7 @@ class AttackMachine(RuleBasedStateMachine):
         resp = self._send(key, method, path, body={"memories": items})
         ok = resp.status == 200
         self._expect(f"batch {method}", expected, ok, resp, path, key)
+        self._expect_locked(f"batch {method}", locked, resp, path, key)
         if ok and expected:
             if method == "PUT":
                 for mem, text in zip(mems, texts, strict=True):
@@ -1071,12 +1096,14 @@ class AttackMachine(RuleBasedStateMachine):
         key = self._key(data, "write", 2)
         mid, mem = self._memory(data, key)
         rating = self.pick(data, ["POSITIVE", "NEGATIVE", "VERY_NEGATIVE", None, "GREAT"], "feedback")
-        expected = self._usable(key, "write") and self._reaches(key, mem) and rating != "GREAT"
+        allowed = self._usable(key, "write") and self._reaches(key, mem) and rating != "GREAT"
+        expected = allowed and not mem.owner.paused  # feedback is a write about the person
         reason = self._new_text(mem.owner if expected else None) if data.draw(st.booleans(), label="reason") else None
         body = {"memory_id": mid, "feedback": rating, **({"feedback_reason": reason.full} if reason else {})}
         resp = self._send(key, "POST", self.pick(data, ["/v1/feedback/", "/api/v1/feedback/"], "path"), body=body)
         ok = resp.status == 200
         self._expect("feedback", expected, ok, resp, "/v1/feedback/", key)
+        self._expect_locked("feedback", allowed and mem.owner.paused, resp, "/v1/feedback/", key)
         if ok and expected and reason is not None:
             mem.versions.append(reason.full)  # the reason goes with the memory
 
@@ -1279,11 +1306,15 @@ class AttackMachine(RuleBasedStateMachine):
             self._reauth(actor)
         phrase = self.pick(data, [ERASE_ALL_PHRASE, "delete", ""], "phrase")
         me = self._live_person(actor)
-        expected = me is not None and self._fresh_auth(actor) and phrase == ERASE_ALL_PHRASE
+        # The current app's, or one app's from "Your apps" (/you/apps/<app_id>/erase/: only one's own).
+        slug = self.pick(data, [None, *TENANTS, "*", "nope"], "app")
+        path = "/you/erase/everything/" if slug is None else f"/you/apps/{quote(slug)}/erase/"
+        expected = (me is not None and self._fresh_auth(actor) and phrase == ERASE_ALL_PHRASE
+                    and slug in (None, me.tenant))
         doomed = self._alive(me) if me else []
-        resp = self._send(actor, "POST", "/you/erase/everything/", form={"confirm": phrase})
+        resp = self._send(actor, "POST", path, form={"confirm": phrase})
         ok = resp.status == 302 and resp.location.startswith("/you/receipts/")
-        self._expect("erase everything", expected, ok, resp, "/you/erase/everything/", actor)
+        self._expect("erase everything", expected, ok, resp, _route(path), actor)
         if ok and expected:
             self._erase(doomed, me.tenant)
             self._receipt(resp, me)
@@ -1346,6 +1377,29 @@ class AttackMachine(RuleBasedStateMachine):
         self._expect("pause", me is not None, ok, resp, "/you/pause/", actor)
         if ok and me is not None:
             me.paused = paused
+
+    @rule(data=st.data())
+    def web_app_control(self, data: Any) -> None:
+        """"Your apps": a person stops or resumes an app remembering them or reading their memories;
+        only their own app (anyone else's app_id, or a made-up one, is 404 and changes nothing)."""
+        self._step()
+        actor = self._web_actor(data)
+        if data.draw(st.booleans(), label="open the page first"):
+            self._send(actor, "GET", "/you/apps/")
+        me = self._live_person(actor)
+        slug = self.pick(data, [*TENANTS, "*", "nope"], "app")
+        which = self.pick(data, ["reading", "remembering"], "control")
+        stopped = self.pick(data, ["1", "0", "yes"], "stopped")
+        path = f"/you/apps/{quote(slug)}/{which}/"
+        resp = self._send(actor, "POST", path, form={"stopped": stopped})
+        ok = resp.status == 302 and resp.location.startswith("/you/apps/")
+        self._expect(f"stop {which}", me is not None and me.tenant == slug and stopped in ("0", "1"), ok, resp,
+                     _route(path), actor)
+        if ok and me is not None:
+            if which == "reading":
+                me.reads_stopped = stopped == "1"
+            else:
+                me.paused = stopped == "1"
 
     @rule(data=st.data())
     def web_who_looked(self, data: Any) -> None:
