@@ -239,6 +239,20 @@ class AttackMachine(RuleBasedStateMachine):
             p.member_pk, p.subject_id, p.state = member.pk, member.subject_id, "active"
             self._seed(p, AGENTS[1], RUNS[1])
             self._seed(p, AGENTS[2], None)
+            self._portal_browser(p)
+
+    def _portal_browser(self, person: Person) -> None:
+        """The app's first person opened a portal link before the run (through the real routes), so
+        from the first step someone an app named has a browser: their "Your apps" stops matter to keys."""
+        key = next(k for k in self.keys if k.tenant == person.tenant and k.label.endswith(":rw"))
+        resp = self.api.post("/api/v1/portal-sessions", data=json.dumps({"user_id": person.external_id}),
+                             content_type="application/json", headers={"Authorization": f"Token {key.raw}"})
+        path = "/portal/" + resp.json()["url"].rstrip("/").rsplit("/portal/", 1)[-1] + "/"
+        client = Client(raise_request_exception=True)
+        client.get(path)
+        if client.post(path).status_code == 302:
+            person.user_pk = Membership.objects.get(pk=person.member_pk).user_id
+            self.browsers[person] = client
 
     def _seed(self, person: Person, agent: str | None, run: str | None) -> None:
         text = self._new_text(person)
@@ -525,7 +539,10 @@ class AttackMachine(RuleBasedStateMachine):
         if isinstance(actor, Key):
             if not self._usable(actor, "read"):
                 return set()
-            return {p for p in self.persons if p.kind == "app" and p.tenant == actor.tenant and p.active}
+            named = {p for p in self.persons if p.kind == "app" and p.tenant == actor.tenant and p.active}
+            if any(p.reads_stopped for p in named):
+                STATS["outcomes"]["(d) a key read while someone its app named stopped it reading"] += 1
+            return named
         if path.startswith("/staff/"):
             slug = path.split("/")[2]
             if not self._audits(actor, slug):
@@ -1383,23 +1400,60 @@ class AttackMachine(RuleBasedStateMachine):
         """"Your apps": a person stops or resumes an app remembering them or reading their memories;
         only their own app (anyone else's app_id, or a made-up one, is 404 and changes nothing)."""
         self._step()
-        actor = self._web_actor(data)
+        # Mostly a person an app named (signed in by a portal link: the stops matter to keys) or
+        # anyone with a live membership; else anyone at all.
+        named = [p for p in self._people_with_browsers() if p.kind == "app" and p.active]
+        live = [a for a in self._web_actors() if self._live_person(a) is not None]
+        who = self.pick(data, ["named", "named", "live", "anyone"], "who")
+        pool = (named if who == "named" else []) or (live if who != "anyone" else [])
+        actor = self.pick(data, pool, "actor") if pool else self._web_actor(data)
         if data.draw(st.booleans(), label="open the page first"):
             self._send(actor, "GET", "/you/apps/")
         me = self._live_person(actor)
-        slug = self.pick(data, [*TENANTS, "*", "nope"], "app")
+        own = me is not None and data.draw(st.booleans(), label="their own app")
+        slug = me.tenant if own else self.pick(data, [*TENANTS, "*", "nope"], "app")
         which = self.pick(data, ["reading", "remembering"], "control")
-        stopped = self.pick(data, ["1", "0", "yes"], "stopped")
+        stopped = self.pick(data, ["1", "1", "0", "yes"], "stopped")
         path = f"/you/apps/{quote(slug)}/{which}/"
         resp = self._send(actor, "POST", path, form={"stopped": stopped})
         ok = resp.status == 302 and resp.location.startswith("/you/apps/")
         self._expect(f"stop {which}", me is not None and me.tenant == slug and stopped in ("0", "1"), ok, resp,
                      _route(path), actor)
         if ok and me is not None:
+            STATS["outcomes"][f"stop {which}={stopped} by a person of kind {me.kind}"] += 1
             if which == "reading":
                 me.reads_stopped = stopped == "1"
             else:
                 me.paused = stopped == "1"
+            if me.kind == "app" and me.external_id:
+                self._app_probe(data, me, which)
+
+    def _app_probe(self, data: Any, person: Person, which: str) -> None:
+        """Right after a stop or resume, the person's app tries: a read naming them or naming nobody
+        (checked by (a)/(c)/(d) like any read), or an add for them (423 while they stopped it)."""
+        names = ("ro", "rw", "cli") if which == "reading" else ("wo", "rw", "cli")
+        key = self.pick(data, [k for k in self.keys if k.tenant == person.tenant and k.active
+                               and k.label.rsplit(":", 1)[1] in names], "key")
+        if which == "reading":
+            flt = self.pick(data, [{"user_id": person.external_id}, {"user_id": "*"}, {"agent_id": AGENTS[1]},
+                                   {"OR": [{"user_id": person.external_id}, {"run_id": RUNS[1]}]}], "filters")
+            path = self.pick(data, ["/v2/memories/", "/v2/memories/search/", "/v1/exports/get/"], "path")
+            body = {"filters": flt, **({"query": "secret"} if "search" in path else {})}
+            resp = self._send(key, "POST", path, body=body)
+            named = "user_id" in json.dumps(flt) and person.external_id in json.dumps(flt)
+            self._expect_locked("read naming them", self._usable(key, "read") and named and person.reads_stopped,
+                                resp, _route(path), key)
+        elif self._usable(key, "write"):
+            text = self._new_text(None if person.paused else person)
+            resp = self._send(key, "POST", "/v1/memories/",
+                              body={"messages": text.full, "user_id": person.external_id, "infer": False})
+            self._expect_locked("add", person.paused, resp, "/v1/memories/", key)
+            ok = resp.status == 200
+            self._expect("add", not person.paused, ok, resp, "/v1/memories/", key)
+            if ok and not person.paused:
+                for item in (resp.json() or {}).get("results", []):
+                    if item.get("event") == "ADD" and item.get("memory") == text.full:
+                        self.mems[item["id"]] = Mem(item["id"], person, text.full, [text.full], None, None)
 
     @rule(data=st.data())
     def web_who_looked(self, data: Any) -> None:
