@@ -66,7 +66,7 @@ class Membership(models.Model):
     memory_paused = models.BooleanField(default=False)
     # "Stop this app from reading my memories" (GDPR Art. 18 restriction): every read the app's keys
     # make that would return this person's memories answers 423 or leaves them out (access.py).
-    reads_stopped = models.BooleanField(default=False)
+    reads_stopped = models.BooleanField(default=False, db_default=False)  # db_default: raw bulk inserts too
     created_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_reason = models.CharField(

@@ -11,6 +11,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
-            model_name="membership", name="reads_stopped", field=models.BooleanField(default=False),
+            model_name="membership", name="reads_stopped", field=models.BooleanField(default=False, db_default=False),
         ),
     ]
