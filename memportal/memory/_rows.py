@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import connection
 
+from . import ranking
 from .records import _CORE_KEYS, TABLE, MemoryPage, MemoryRecord
 
 #: Keyset order "oldest first": rows without created_at sort first (coalesce), ties by id.
@@ -67,11 +68,60 @@ def vector_literal(vector: Any) -> str:
     return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
 
 
-def ranked(*, where: str, params: list[Any], query: str, limit: int) -> list[MemoryRecord]:
-    """Exact cosine ranking of the (already cleaned) query inside the WHERE, best first (score = cosine)."""
+def query_vector(query: str) -> str:
     from .mem0_backend import get_memory
 
-    vector = vector_literal(get_memory().embedding_model.embed(query, "search"))
+    return vector_literal(get_memory().embedding_model.embed(query, "search"))
+
+
+def searched(
+    *, where: str, params: list[Any], query: str, limit: int, floor: bool = True,
+    threshold: float | None = None,
+) -> list[MemoryRecord]:
+    """The search every surface runs: hybrid ranking of the (already cleaned) query inside the
+    WHERE, best first, cut by the relevance floor (or by ``threshold``, a minimum cosine)."""
+    cands = search_candidates(where=where, params=params, query=query, limit=limit)
+    return ranking.fuse(cands, limit=limit, floor=floor, threshold=threshold)
+
+
+def search_candidates(
+    *, where: str, params: list[Any], query: str, limit: int, method: str = "hybrid", vector: str | None = None,
+) -> list[ranking.Candidate]:
+    """The candidate lists of ``memory.ranking`` for the query inside the WHERE, in one statement.
+
+    ``method="vector"``: the exact cosine list alone (the search before the hybrid; the quality
+    and latency benchmarks compare the two). ``vector``: the query's vector literal, if known.
+    """
+    vector = vector or query_vector(query)
+    words = ranking.query_words(query) if method == "hybrid" else []
+    # As many per list as the answer can hold, at least 20, so fusion has room.
+    depth = max(limit, 20)
+    # The vector list is exactly the vector-only search: exact, inside the scope, the person's btree.
+    lists = [("vector", f"SELECT id, vector <=> %s::vector AS d FROM {TABLE} WHERE {where} "
+                        "ORDER BY vector <=> %s::vector, id LIMIT %s", [vector, *params, vector, depth])]
+    if words:
+        tsv, config = ranking.TSV_SQL, f"'{ranking.TS_CONFIG}'::regconfig"
+        lists.append(("all", f"SELECT id, vector <=> %s::vector AS d FROM {TABLE} WHERE {where} "
+                             f"AND {tsv} @@ plainto_tsquery({config}, %s) ORDER BY d, id LIMIT %s",
+                      [vector, *params, " ".join(words), depth]))
+    if len(words) > 1:
+        any_word = " || ".join([f"plainto_tsquery({config}, %s)"] * len(words))
+        lists.append(("any", f"SELECT id, vector <=> %s::vector AS d FROM {TABLE} WHERE {where} "
+                             f"AND {tsv} @@ ({any_word}) ORDER BY d, id LIMIT %s",
+                      [vector, *params, *words, depth]))
+    # CTE names cannot be "all"/"any" (reserved words), hence the l_ prefix.
+    ctes = ", ".join(f"l_{name} AS MATERIALIZED ({sql})" for name, sql, _ in lists)
+    union = " UNION ALL ".join(f"SELECT '{name}' AS list, id, d FROM l_{name}" for name, _, _ in lists)
+    rows = fetch(
+        f"WITH {ctes}, c AS ({union}) SELECT c.list, c.id, t.payload, 1 - c.d FROM c JOIN {TABLE} t ON t.id = c.id",
+        [p for _, _, list_params in lists for p in list_params],
+    )
+    return ranking.candidates((r[0], MemoryRecord.from_row(r[1], payload_dict(r[2])), float(r[3])) for r in rows)
+
+
+def ranked(*, where: str, params: list[Any], query: str, limit: int) -> list[MemoryRecord]:
+    """Exact cosine ranking of the (already cleaned) query inside the WHERE, best first (score = cosine)."""
+    vector = query_vector(query)
     rows = fetch(
         f"SELECT id, payload, 1 - (vector <=> %s::vector) AS score FROM {TABLE} WHERE {where} "
         "ORDER BY vector <=> %s::vector, id LIMIT %s",
