@@ -87,36 +87,43 @@ def searched(
 def search_candidates(
     *, where: str, params: list[Any], query: str, limit: int, method: str = "hybrid", vector: str | None = None,
 ) -> list[ranking.Candidate]:
-    """The candidate lists of ``memory.ranking`` for the query inside the WHERE, in one statement.
+    """The candidate lists of ``memory.ranking`` for the query inside the WHERE.
 
+    One statement ranks (ids and distances only); ``ranking.fuse`` then asks for the payloads
+    of the memories it shows (``Candidate.load``), one more statement for at most ``limit``.
     ``method="vector"``: the exact cosine list alone (the search before the hybrid; the quality
     and latency benchmarks compare the two). ``vector``: the query's vector literal, if known.
     """
     vector = vector or query_vector(query)
     words = ranking.query_words(query) if method == "hybrid" else []
-    # As many per list as the answer can hold, at least 20, so fusion has room.
-    depth = max(limit, 20)
     # The vector list is exactly the vector-only search: exact, inside the scope, the person's btree.
     lists = [("vector", f"SELECT id, vector <=> %s::vector AS d FROM {TABLE} WHERE {where} "
-                        "ORDER BY vector <=> %s::vector, id LIMIT %s", [vector, *params, vector, depth])]
+                        "ORDER BY vector <=> %s::vector, id LIMIT %s", [vector, *params, vector, limit])]
     if words:
         tsv, config = ranking.TSV_SQL, f"'{ranking.TS_CONFIG}'::regconfig"
         lists.append(("all", f"SELECT id, vector <=> %s::vector AS d FROM {TABLE} WHERE {where} "
                              f"AND {tsv} @@ plainto_tsquery({config}, %s) ORDER BY d, id LIMIT %s",
-                      [vector, *params, " ".join(words), depth]))
+                      [vector, *params, " ".join(words), limit]))
     if len(words) > 1:
         any_word = " || ".join([f"plainto_tsquery({config}, %s)"] * len(words))
         lists.append(("any", f"SELECT id, vector <=> %s::vector AS d FROM {TABLE} WHERE {where} "
                              f"AND {tsv} @@ ({any_word}) ORDER BY d, id LIMIT %s",
-                      [vector, *params, *words, depth]))
-    # CTE names cannot be "all"/"any" (reserved words), hence the l_ prefix.
-    ctes = ", ".join(f"l_{name} AS MATERIALIZED ({sql})" for name, sql, _ in lists)
-    union = " UNION ALL ".join(f"SELECT '{name}' AS list, id, d FROM l_{name}" for name, _, _ in lists)
-    rows = fetch(
-        f"WITH {ctes}, c AS ({union}) SELECT c.list, c.id, t.payload, 1 - c.d FROM c JOIN {TABLE} t ON t.id = c.id",
-        [p for _, _, list_params in lists for p in list_params],
-    )
-    return ranking.candidates((r[0], MemoryRecord.from_row(r[1], payload_dict(r[2])), float(r[3])) for r in rows)
+                      [vector, *params, *words, limit]))
+    if len(lists) == 1:
+        rows = [("vector", *r) for r in fetch(lists[0][1], lists[0][2])]
+    else:
+        # CTE names cannot be "all"/"any" (reserved words), hence the l_ prefix.
+        ctes = ", ".join(f"l_{name} AS MATERIALIZED ({sql})" for name, sql, _ in lists)
+        union = " UNION ALL ".join(f"SELECT '{name}', id, d FROM l_{name}" for name, _, _ in lists)
+        rows = fetch(f"WITH {ctes} {union}", [p for _, _, list_params in lists for p in list_params])
+    return ranking.candidates(((name, str(memory_id), 1 - float(d)) for name, memory_id, d in rows),
+                              load=_load_records)
+
+
+def _load_records(ids: list[str]) -> dict[str, MemoryRecord]:
+    """Payloads of the memories a search shows (ids the same search just found inside its scope)."""
+    rows = fetch(f"SELECT id, payload FROM {TABLE} WHERE id = ANY(%s::uuid[])", [ids]) if ids else []
+    return {str(r[0]): MemoryRecord.from_row(r[0], payload_dict(r[1])) for r in rows}
 
 
 def ranked(*, where: str, params: list[Any], query: str, limit: int) -> list[MemoryRecord]:

@@ -22,8 +22,8 @@ query word ranks above one that does not: a word typed verbatim from a memory fi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 
 from .records import MemoryRecord
 
@@ -80,10 +80,16 @@ def query_words(query: str) -> list[str]:
     return seen
 
 
+#: Loads the records of the memories a search shows: ids -> records (a memory erased meanwhile
+#: is simply absent).
+Loader = Callable[[list[str]], dict[str, MemoryRecord]]
+
+
 @dataclass
 class Candidate:
-    record: MemoryRecord
+    id: str
     cosine: float
+    load: Loader = field(repr=False, compare=False)
     vector_rank: int | None = None
     all_rank: int | None = None
     any_rank: int | None = None
@@ -101,19 +107,19 @@ class Candidate:
         return sum(1.0 / (RRF_K + r) for r in (self.vector_rank, self.all_rank, self.any_rank) if r is not None)
 
 
-def candidates(rows: Iterable[tuple[str, MemoryRecord, float]]) -> list[Candidate]:
-    """(list name, record, cosine) rows -> one candidate per memory with its rank in each list.
+def candidates(rows: Iterable[tuple[str, str, float]], *, load: Loader) -> list[Candidate]:
+    """(list name, memory id, cosine) rows -> one candidate per memory with its rank in each list.
 
     Rows of one list arrive in any order; ranks are by cosine, best first, ties by id (the
-    SQL's own order).
+    SQL's own order). ``load`` fetches the records of those ``fuse`` shows.
     """
     by_id: dict[str, Candidate] = {}
     lists: dict[str, list[Candidate]] = {"vector": [], "all": [], "any": []}
-    for name, record, cosine in rows:
-        cand = by_id.setdefault(record.id, Candidate(record=record, cosine=cosine))
+    for name, memory_id, cosine in rows:
+        cand = by_id.setdefault(memory_id, Candidate(id=memory_id, cosine=cosine, load=load))
         lists[name].append(cand)
     for name, members in lists.items():
-        members.sort(key=lambda c: (-c.cosine, c.record.id))
+        members.sort(key=lambda c: (-c.cosine, c.id))
         for rank, cand in enumerate(members, start=1):
             setattr(cand, f"{name}_rank", rank)
     return list(by_id.values())
@@ -141,18 +147,23 @@ def fuse(
     """
     rules = floor if isinstance(floor, Floor) else FLOOR
     if method == "vector":  # the cosine order alone (benchmarks: the search before the hybrid)
-        ordered = sorted(cands, key=lambda c: (-c.cosine, c.record.id))
+        ordered = sorted(cands, key=lambda c: (-c.cosine, c.id))
     else:
-        ordered = sorted(cands, key=lambda c: (not c.all_words, -c.rrf, -c.cosine, c.record.id))
+        ordered = sorted(cands, key=lambda c: (not c.all_words, -c.rrf, -c.cosine, c.id))
     keyword_hit = any(c.all_words for c in cands)
-    out: list[MemoryRecord] = []
+    chosen: list[Candidate] = []
     for cand in ordered:
         if threshold is not None:
             if cand.cosine < threshold:
                 continue
         elif floor is not False and not shown(cand, rules, keyword_hit=keyword_hit):
             continue
-        out.append(replace(cand.record, score=cand.cosine, match=match_word(cand, rules)))
-        if len(out) == limit:
+        chosen.append(cand)
+        if len(chosen) == limit:
             break
-    return out
+    if not chosen:
+        return []
+    records = chosen[0].load([c.id for c in chosen])
+    return [
+        replace(records[c.id], score=c.cosine, match=match_word(c, rules)) for c in chosen if c.id in records
+    ]
