@@ -38,7 +38,7 @@ def load_set(path: Path = SET_PATH) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Variant:
     name: str
-    method: str  # "vector" or "hybrid"
+    method: str  # "vector", "hybrid" or "trigram"
     floor: Any = True  # True (the tuned floor), False (none) or a ranking.Floor
     threshold: float | None = None
 
@@ -48,6 +48,7 @@ def variants() -> list[Variant]:
         Variant("before: vector only, top 10, no floor", "vector", floor=False),
         Variant("before, person page: vector, cosine >= 0.1", "vector", threshold=0.1),
         Variant("hybrid, no floor", "hybrid", floor=False),
+        Variant("trigram instead of full text, + floor (not used)", "trigram", floor=True),
         Variant("after: hybrid + floor", "hybrid", floor=True),
     ]
 
@@ -70,7 +71,10 @@ def seed(data: dict[str, Any]) -> dict[str, tuple[Any, dict[str, str]]]:
 
 
 def candidates_for(data: dict[str, Any], seeded: dict[str, tuple[Any, dict[str, str]]], method: str) -> list[list]:
-    """Each query's ranking candidates (one SQL statement per query), for ``ranking.fuse``."""
+    """Each query's ranking candidates (one SQL statement per query), for ``ranking.fuse``.
+
+    ``method="trigram"``: the keyword lists found by pg_trgm's ``word_similarity`` (>= 0.6 per
+    non-stop word) instead of full text: measured here only, to choose between the two."""
     from memportal.memory import _rows
     from memportal.memory.selectors import _scope_sql
     from memportal.memory.validation import clean_query
@@ -79,9 +83,30 @@ def candidates_for(data: dict[str, Any], seeded: dict[str, tuple[Any, dict[str, 
     for q in data["queries"]:
         member = seeded[q["person"]][0]
         where, params = _scope_sql(member)
-        out.append(_rows.search_candidates(where=where, params=params, query=clean_query(q["query"]), limit=K,
-                                           method=method))
+        query = clean_query(q["query"])
+        if method == "trigram":
+            out.append(_trigram_candidates(where=where, params=params, query=query))
+        else:
+            out.append(_rows.search_candidates(where=where, params=params, query=query, limit=K, method=method))
     return out
+
+
+def _trigram_candidates(*, where: str, params: list[Any], query: str) -> list:
+    from memportal.memory import _rows, ranking
+
+    vector = _rows.query_vector(query)
+    words = [w for w in ranking.query_words(query)
+             if _rows.fetch("SELECT plainto_tsquery('english', %s)::text <> ''", [w])[0][0]]
+    rows = [("vector", str(i), 1 - d) for i, d in _rows.fetch(
+        f"SELECT id, vector <=> %s::vector FROM memportal_memories WHERE {where} ORDER BY 2, id LIMIT %s",
+        [vector, *params, K])]
+    if words:
+        similar = ["word_similarity(%s, payload->>'data') >= 0.6"] * len(words)
+        for name, joiner in (("all", " AND "), ("any", " OR ")):
+            rows += [(name, str(i), 1 - d) for i, d in _rows.fetch(
+                f"SELECT id, vector <=> %s::vector FROM memportal_memories WHERE {where} "
+                f"AND ({joiner.join(similar)}) ORDER BY 2, id LIMIT %s", [vector, *params, *words, K])]
+    return ranking.candidates(rows, load=_rows._load_records)
 
 
 def _dcg(gains: list[float]) -> float:
@@ -129,12 +154,17 @@ def shown_keys(data: dict[str, Any], seeded: dict[str, Any], cands: list[list], 
     return out
 
 
-def evaluate(data: dict[str, Any], seeded: dict[str, Any]) -> dict[str, Any]:
-    """Every variant's metrics, and what the "after" variant shows for each query."""
-    cands = {m: candidates_for(data, seeded, m) for m in ("vector", "hybrid")}
+def evaluate(data: dict[str, Any], seeded: dict[str, Any], *, trigram: bool = False) -> dict[str, Any]:
+    """Every variant's metrics, and what the "after" variant shows for each query.
+
+    ``trigram``: also the pg_trgm variant (needs the extension; the command creates it)."""
+    chosen = [v for v in variants() if trigram or v.method != "trigram"]
+    methods = {v.method for v in chosen}
+    cands = {m: candidates_for(data, seeded, m) for m in sorted(methods)}
     out: dict[str, Any] = {"variants": {}, "queries": []}
-    for v in variants():
-        out["variants"][v.name] = metrics(data, shown_keys(data, seeded, cands[v.method], v))
+    for v in chosen:
+        fused = Variant(v.name, "hybrid" if v.method == "trigram" else v.method, v.floor, v.threshold)
+        out["variants"][v.name] = metrics(data, shown_keys(data, seeded, cands[v.method], fused))
     after = shown_keys(data, seeded, cands["hybrid"], variants()[-1])
     for q, keys in zip(data["queries"], after, strict=True):
         out["queries"].append({"person": q["person"], "query": q["query"], "shown": keys,
@@ -188,11 +218,12 @@ def main() -> int:
     data = load_set()
     with connection.cursor() as cur:  # its own database: start from nothing
         cur.execute("TRUNCATE memportal_memories, memory_memoryevent, memory_memorymessage")
+        cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")  # the trigram variant, here only
     slugs = {p["tenant"] for p in data["people"].values()}
     ErasureReceipt.objects.filter(tenant__slug__in=slugs).delete()
     Membership.objects.filter(tenant__slug__in=slugs).delete()
     seeded = seed(data)
-    result = evaluate(data, seeded)
+    result = evaluate(data, seeded, trigram=True)
     result["floor"] = asdict(ranking.FLOOR)
     print(_table(result["variants"]))
     if args.tune:
