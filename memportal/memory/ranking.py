@@ -11,12 +11,14 @@ clauses) *before* anything is ranked:
 - ``vector``: today's exact ``ORDER BY vector <=> q`` over the scope's rows (no ANN);
 - ``all``: memories holding every content word of the query (stemmed, stop words dropped,
   ``plainto_tsquery``), by cosine;
-- ``any``: memories holding at least one of them, by cosine (only for queries of 2+ words).
+- ``any``: those of the two lists' candidates that hold at least one of them, by cosine (only
+  for queries of 2+ words; asked of the candidates only, since a common word can be in a third
+  of a heavy person's memories).
 
-The two keyword lists are answered by the GIN index on (user_id, to_tsvector(text)) alone
-(migration 0008): their cost is the number of matching rows, never the table or a to_tsvector
-per row. Reciprocal rank fusion (k = 60) adds up each memory's ranks, and a memory holding every
-query word ranks above one that does not: a word typed verbatim from a memory finds it first.
+The "all" list is answered by the GIN index on (user_id, to_tsvector(text)) (migration 0008):
+its cost is the person's matching rows, never the table or a to_tsvector per row.
+Reciprocal rank fusion (k = 60) adds up each memory's ranks, and a memory holding every query
+word ranks above one that does not: a word typed verbatim from a memory finds it first.
 """
 
 from __future__ import annotations
