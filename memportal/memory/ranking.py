@@ -11,14 +11,15 @@ clauses) *before* anything is ranked:
 - ``vector``: today's exact ``ORDER BY vector <=> q`` over the scope's rows (no ANN);
 - ``all``: memories holding every content word of the query (stemmed, stop words dropped,
   ``plainto_tsquery``), by cosine;
-- ``any``: those of the two lists' candidates that hold at least one of them, by cosine (only
-  for queries of 2+ words; asked of the candidates only, since a common word can be in a third
-  of a heavy person's memories).
+- ``any``: those of the two lists' candidates that hold at least one of them (only for queries
+  of 2+ words; asked of the candidates only, since a common word can be in a third of a heavy
+  person's memories). It lowers the floor and is not ranked.
 
 The "all" list is answered by the GIN index on (user_id, to_tsvector(text)) (migration 0008):
 its cost is the person's matching rows, never the table or a to_tsvector per row.
-Reciprocal rank fusion (k = 60) adds up each memory's ranks, and a memory holding every query
-word ranks above one that does not: a word typed verbatim from a memory finds it first.
+Reciprocal rank fusion (k = 60) adds up each memory's vector and "all" ranks, and a memory
+holding every query word ranks above one that does not: a word typed verbatim from a memory
+finds it first.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class Floor:
     reaches ``strong``; else a "weak match".
     """
 
-    cosine: float = 0.35
+    cosine: float = 0.25
     keyword_cosine: float = 0.2
     beside_keyword: float = 0.5
     strong: float = 0.5
@@ -106,7 +107,9 @@ class Candidate:
 
     @property
     def rrf(self) -> float:
-        return sum(1.0 / (RRF_K + r) for r in (self.vector_rank, self.all_rank, self.any_rank) if r is not None)
+        # "Any word" is not ranked: one common word ("prefer" in "food preferences") put "I prefer
+        # boutique hotels" above "I am vegetarian" on the labelled set. It only lowers the floor.
+        return sum(1.0 / (RRF_K + r) for r in (self.vector_rank, self.all_rank) if r is not None)
 
 
 def candidates(rows: Iterable[tuple[str, str, float]], *, load: Loader) -> list[Candidate]:
