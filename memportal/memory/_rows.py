@@ -87,21 +87,21 @@ def searched(
 def search_candidates(
     *, where: str, params: list[Any], query: str, limit: int, method: str = "hybrid", vector: str | None = None,
 ) -> list[ranking.Candidate]:
-    """The candidate lists of ``memory.ranking`` for the query inside the WHERE.
+    """The candidate lists of ``memory.ranking`` for the query inside the WHERE, in one statement.
 
-    One statement ranks (ids and distances only); ``ranking.fuse`` then asks for the payloads
-    of the memories it shows (``Candidate.load``), one more statement for at most ``limit``.
+    The vector and "all words" lists carry their rows' payloads (at most 2 x ``limit``, as
+    text); only those ``ranking.fuse`` shows are parsed into records (``Candidate.load``).
     ``method="vector"``: the exact cosine list alone (the search before the hybrid; the quality
     and latency benchmarks compare the two). ``vector``: the query's vector literal, if known.
     """
     vector = vector or query_vector(query)
     words = ranking.query_words(query) if method == "hybrid" else []
     # The vector list is exactly the vector-only search: exact, inside the scope, the person's btree.
-    lists = [("vector", f"SELECT id, vector <=> %s::vector AS d FROM {TABLE} WHERE {where} "
+    lists = [("vector", f"SELECT id, vector <=> %s::vector AS d, payload FROM {TABLE} WHERE {where} "
                         "ORDER BY vector <=> %s::vector, id LIMIT %s", [vector, *params, vector, limit])]
     if words:
         tsv, config = ranking.TSV_SQL, f"'{ranking.TS_CONFIG}'::regconfig"
-        lists.append(("all", f"SELECT id, vector <=> %s::vector AS d FROM {TABLE} WHERE {where} "
+        lists.append(("all", f"SELECT id, vector <=> %s::vector AS d, payload FROM {TABLE} WHERE {where} "
                              f"AND {tsv} @@ plainto_tsquery({config}, %s) ORDER BY d, id LIMIT %s",
                       [vector, *params, " ".join(words), limit]))
     if len(words) > 1:
@@ -109,22 +109,26 @@ def search_candidates(
         # one to_tsvector): a common word ("like") can be in a third of a heavy person's
         # 3,000 memories, and ranking all of those by distance cost more than the search.
         any_word = " || ".join([f"plainto_tsquery({config}, %s)"] * len(words))
-        lists.append(("any", f"SELECT c.id, c.d FROM (SELECT id, d FROM l_vector UNION SELECT id, d FROM l_all) c "
-                             f"JOIN {TABLE} t ON t.id = c.id WHERE {tsv.replace('payload', 't.payload')} "
-                             f"@@ ({any_word})", list(words)))
+        lists.append(("any", "SELECT c.id, c.d, NULL::jsonb AS payload FROM "
+                             "(SELECT id, d, payload FROM l_vector UNION ALL SELECT id, d, payload FROM l_all) c "
+                             f"WHERE {tsv.replace('payload', 'c.payload')} @@ ({any_word})", list(words)))
     if len(lists) == 1:
         rows = [("vector", *r) for r in fetch(lists[0][1], lists[0][2])]
     else:
         # CTE names cannot be "all"/"any" (reserved words), hence the l_ prefix.
         ctes = ", ".join(f"l_{name} AS MATERIALIZED ({sql})" for name, sql, _ in lists)
-        union = " UNION ALL ".join(f"SELECT '{name}', id, d FROM l_{name}" for name, _, _ in lists)
+        union = " UNION ALL ".join(f"SELECT '{name}', id, d, payload FROM l_{name}" for name, _, _ in lists)
         rows = fetch(f"WITH {ctes} {union}", [p for _, _, list_params in lists for p in list_params])
-    return ranking.candidates(((name, str(memory_id), 1 - float(d)) for name, memory_id, d in rows),
-                              load=_load_records)
+    payloads = {str(memory_id): payload for _, memory_id, _, payload in rows if payload is not None}
+
+    def load(ids: list[str]) -> dict[str, MemoryRecord]:
+        return {i: MemoryRecord.from_row(i, payload_dict(payloads[i])) for i in ids if i in payloads}
+
+    return ranking.candidates(((name, str(memory_id), 1 - float(d)) for name, memory_id, d, _ in rows), load=load)
 
 
 def _load_records(ids: list[str]) -> dict[str, MemoryRecord]:
-    """Payloads of the memories a search shows (ids the same search just found inside its scope)."""
+    """Records for memory ids a search found inside its scope (the trigram benchmark variant)."""
     rows = fetch(f"SELECT id, payload FROM {TABLE} WHERE id = ANY(%s::uuid[])", [ids]) if ids else []
     return {str(r[0]): MemoryRecord.from_row(r[0], payload_dict(r[1])) for r in rows}
 
