@@ -35,12 +35,11 @@ from .records import MemoryRecord
 TS_CONFIG = "english"
 #: The indexed expression (migration 0008). Changing it needs a new index.
 TSV_SQL = f"to_tsvector('{TS_CONFIG}'::regconfig, payload->>'data')"
-#: Words of a query used for the "any word" list (a query is at most a few thousand characters;
+#: Words of a query used for the keyword lists (a query is at most a few thousand characters;
 #: a search needs no more than this many words to find its keyword matches).
 MAX_WORDS = 16
 #: Reciprocal rank fusion's constant (Cormack et al. 2009; the usual value).
 RRF_K = 60
-
 
 
 @dataclass(frozen=True)
