@@ -172,7 +172,7 @@ def store_size() -> dict[str, Any]:
 
 # --- memportal: search ------------------------------------------------------------------------
 def _search_sql_only(member: Any, vector: np.ndarray, limit: int = 10) -> list[tuple]:
-    """The exact SQL memory_search runs, with the query vector already computed (no embedding)."""
+    """The vector-only search's SQL (the hybrid's vector list), the query vector precomputed."""
     from django.db import connection
 
     from memportal.memory.selectors import vector_literal
@@ -202,7 +202,8 @@ def search_memportal(
     subjects: list[int],
     query_vecs: np.ndarray,
 ) -> dict[str, Any]:
-    from memportal.memory.selectors import memory_search
+    from memportal.memory import _rows, ranking
+    from memportal.memory.selectors import _scope_sql, memory_search
 
     rows_of = person_rows(workload)
     with_embed, without, recalls, returned_small = [], [], [], []
@@ -211,8 +212,13 @@ def search_memportal(
         q = workload.queries[n % len(workload.queries)]
         member = members[p]
         t0 = time.perf_counter()
-        hits = memory_search(member=member, query=q, limit=10)
+        memory_search(member=member, query=q, limit=10)  # the product's search, as timed
         with_embed.append((time.perf_counter() - t0) * 1000)
+        # Recall is the exactness of its vector list (the same SQL as the vector-only search): the
+        # hybrid's keyword tier and floor change the order and cut on purpose (bench.search_quality).
+        where, params = _scope_sql(member)
+        hits = ranking.fuse(_rows.search_candidates(where=where, params=params, query=q, limit=10, method="vector"),
+                            limit=10, floor=False, method="vector")
         t0 = time.perf_counter()
         _search_sql_only(member, query_vecs[n % len(query_vecs)])
         without.append((time.perf_counter() - t0) * 1000)

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import connection
 
+from . import ranking
 from .records import _CORE_KEYS, TABLE, MemoryPage, MemoryRecord
 
 #: Keyset order "oldest first": rows without created_at sort first (coalesce), ties by id.
@@ -67,11 +68,74 @@ def vector_literal(vector: Any) -> str:
     return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
 
 
-def ranked(*, where: str, params: list[Any], query: str, limit: int) -> list[MemoryRecord]:
-    """Exact cosine ranking of the (already cleaned) query inside the WHERE, best first (score = cosine)."""
+def query_vector(query: str) -> str:
     from .mem0_backend import get_memory
 
-    vector = vector_literal(get_memory().embedding_model.embed(query, "search"))
+    return vector_literal(get_memory().embedding_model.embed(query, "search"))
+
+
+def searched(
+    *, where: str, params: list[Any], query: str, limit: int, floor: bool = True,
+    threshold: float | None = None,
+) -> list[MemoryRecord]:
+    """The search every surface runs: hybrid ranking of the (already cleaned) query inside the
+    WHERE, best first, cut by the relevance floor (or by ``threshold``, a minimum cosine)."""
+    cands = search_candidates(where=where, params=params, query=query, limit=limit)
+    return ranking.fuse(cands, limit=limit, floor=floor, threshold=threshold)
+
+
+def search_candidates(
+    *, where: str, params: list[Any], query: str, limit: int, method: str = "hybrid", vector: str | None = None,
+) -> list[ranking.Candidate]:
+    """The candidate lists of ``memory.ranking`` for the query inside the WHERE, in one statement.
+
+    The vector and "all words" lists carry their rows' payloads (at most 2 x ``limit``, as
+    text); only those ``ranking.fuse`` shows are parsed into records (``Candidate.load``).
+    ``method="vector"``: the exact cosine list alone (the search before the hybrid; the quality
+    and latency benchmarks compare the two). ``vector``: the query's vector literal, if known.
+    """
+    vector = vector or query_vector(query)
+    words = ranking.query_words(query) if method == "hybrid" else []
+    # The vector list is exactly the vector-only search: exact, inside the scope, the person's btree.
+    lists = [("vector", f"SELECT id, vector <=> %s::vector AS d, payload FROM {TABLE} WHERE {where} "
+                        "ORDER BY vector <=> %s::vector, id LIMIT %s", [vector, *params, vector, limit])]
+    if words:
+        tsv, config = ranking.TSV_SQL, f"'{ranking.TS_CONFIG}'::regconfig"
+        lists.append(("all", f"SELECT id, vector <=> %s::vector AS d, payload FROM {TABLE} WHERE {where} "
+                             f"AND {tsv} @@ plainto_tsquery({config}, %s) ORDER BY d, id LIMIT %s",
+                      [vector, *params, " ".join(words), limit]))
+    if len(words) > 1:
+        # "Any word" is asked of the two lists' candidates only (at most 2 x limit rows, each
+        # one to_tsvector): a common word ("like") can be in a third of a heavy person's
+        # 3,000 memories, and ranking all of those by distance cost more than the search.
+        any_word = " || ".join([f"plainto_tsquery({config}, %s)"] * len(words))
+        lists.append(("any", "SELECT c.id, c.d, NULL::jsonb AS payload FROM "
+                             "(SELECT id, d, payload FROM l_vector UNION ALL SELECT id, d, payload FROM l_all) c "
+                             f"WHERE {tsv.replace('payload', 'c.payload')} @@ ({any_word})", list(words)))
+    if len(lists) == 1:
+        rows = [("vector", *r) for r in fetch(lists[0][1], lists[0][2])]
+    else:
+        # CTE names cannot be "all"/"any" (reserved words), hence the l_ prefix.
+        ctes = ", ".join(f"l_{name} AS MATERIALIZED ({sql})" for name, sql, _ in lists)
+        union = " UNION ALL ".join(f"SELECT '{name}', id, d, payload FROM l_{name}" for name, _, _ in lists)
+        rows = fetch(f"WITH {ctes} {union}", [p for _, _, list_params in lists for p in list_params])
+    payloads = {str(memory_id): payload for _, memory_id, _, payload in rows if payload is not None}
+
+    def load(ids: list[str]) -> dict[str, MemoryRecord]:
+        return {i: MemoryRecord.from_row(i, payload_dict(payloads[i])) for i in ids if i in payloads}
+
+    return ranking.candidates(((name, str(memory_id), 1 - float(d)) for name, memory_id, d, _ in rows), load=load)
+
+
+def _load_records(ids: list[str]) -> dict[str, MemoryRecord]:
+    """Records for memory ids a search found inside its scope (the trigram benchmark variant)."""
+    rows = fetch(f"SELECT id, payload FROM {TABLE} WHERE id = ANY(%s::uuid[])", [ids]) if ids else []
+    return {str(r[0]): MemoryRecord.from_row(r[0], payload_dict(r[1])) for r in rows}
+
+
+def ranked(*, where: str, params: list[Any], query: str, limit: int) -> list[MemoryRecord]:
+    """Exact cosine ranking of the (already cleaned) query inside the WHERE, best first (score = cosine)."""
+    vector = query_vector(query)
     rows = fetch(
         f"SELECT id, payload, 1 - (vector <=> %s::vector) AS score FROM {TABLE} WHERE {where} "
         "ORDER BY vector <=> %s::vector, id LIMIT %s",

@@ -180,15 +180,15 @@ def memory_search_where(
     *, tenant: Tenant, clauses: list[Clause], query: str, limit: int = 10, threshold: float | None = None,
     condition: Any = None,
 ) -> list[MemoryRecord]:
-    """Exact cosine ranking inside the clauses, best first."""
+    """Search inside the clauses, best first: the same hybrid ranking as the person's own search
+    (``memory.ranking``). Without ``threshold`` the relevance floor applies, so an app sees what
+    the person sees; with it (the platform's minimum similarity), results whose cosine is below
+    it are dropped instead and the floor does not apply (``threshold=0``: the ranking uncut)."""
     query = clean_query(query)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
         raise InvalidInput("top_k", "must be a whole number between 1 and 1000")
     where, params = _where(tenant, clauses, condition)
-    records = _rows.ranked(where=where, params=params, query=query, limit=limit)
-    if threshold is not None:
-        records = [r for r in records if r.score is not None and r.score >= threshold]
-    return records
+    return _rows.searched(where=where, params=params, query=query, limit=limit, threshold=threshold)
 
 
 def memory_iter_where(*, tenant: Tenant, clauses: list[Clause], batch_size: int = 500,

@@ -59,7 +59,8 @@ class MemoryRecord:
     created_at: datetime | None
     updated_at: datetime | None
     metadata: dict[str, Any] = field(default_factory=dict)
-    score: float | None = None
+    score: float | None = None  # search only: cosine similarity to the query
+    match: str | None = None  # search only: "strong" or "weak" (memory.ranking)
 
     @classmethod
     def from_row(cls, memory_id: Any, payload: dict[str, Any], score: float | None = None) -> MemoryRecord:

@@ -3,7 +3,8 @@
 Reads use SQL on mem0's own table rather than ``Memory.get_all``/``search``: mem0 has no paging,
 no order and no count (``get_all`` stops at ``top_k``), and its search adds BM25 and a 0.1
 score threshold. Here search is exact cosine ranking within the person's rows, which the btree
-indexes from migration 0002 make cost proportional to that person's memories, not the table.
+indexes from migration 0002 make cost proportional to that person's memories, not the table,
+fused with full-text matches (``ranking``; the GIN index of migration 0008 is per person too).
 """
 
 from __future__ import annotations
@@ -133,14 +134,20 @@ def memory_get_many(*, member: Membership, memory_ids: list[str]) -> list[Memory
 
 
 def memory_search(
-    *, member: Membership, query: str, agent_id: str | None = None, run_id: str | None = None, limit: int = 10
+    *, member: Membership, query: str, agent_id: str | None = None, run_id: str | None = None, limit: int = 10,
+    floor: bool = True, threshold: float | None = None,
 ) -> list[MemoryRecord]:
-    """Exact semantic search over the person's own memories, best first (score = cosine)."""
+    """Search the person's own memories, best first: the hybrid ranking every surface shares
+    (``memory.ranking``: exact cosine fused with full-text matches; a memory holding every word
+    of the query first), cut by the relevance floor, or by ``threshold`` (a minimum cosine) if
+    given. ``floor=False``: the ranking uncut. Each record's ``score`` is its cosine similarity,
+    ``match`` "strong" or "weak".
+    """
     query = clean_query(query)
-    if not isinstance(limit, int) or not 1 <= limit <= 1000:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
         raise InvalidInput("limit", "must be between 1 and 1000")
     where, params = _scope_sql(member, agent_id=agent_id, run_id=run_id)
-    return _rows.ranked(where=where, params=params, query=query, limit=limit)
+    return _rows.searched(where=where, params=params, query=query, limit=limit, floor=floor, threshold=threshold)
 
 
 def memory_history(*, member: Membership, memory_id: Any) -> list[HistoryEntry]:

@@ -115,14 +115,15 @@ def tenant_memory_page(
 
 
 def tenant_memory_search(
-    *, tenant: Tenant, query: str, flt: AuditFilter | None = None, limit: int = 50
+    *, tenant: Tenant, query: str, flt: AuditFilter | None = None, limit: int = 50, floor: bool = True,
 ) -> list[MemoryRecord]:
-    """Exact semantic search inside the tenant (and the filter), best first (score = cosine)."""
+    """Search inside the tenant (and the filter), best first: the same hybrid ranking and
+    relevance floor as the person's own search (``memory.ranking``)."""
     query = clean_query(query)
-    if not isinstance(limit, int) or not 1 <= limit <= 1000:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
         raise InvalidInput("limit", "must be between 1 and 1000")
     where, params = _tenant_sql(tenant, flt)
-    return _rows.ranked(where=where, params=params, query=query, limit=limit)
+    return _rows.searched(where=where, params=params, query=query, limit=limit, floor=floor)
 
 
 def tenant_memory_iter(

@@ -24,8 +24,6 @@ from memportal.memory.records import MemoryRecord
 TENANT_SESSION_KEY = "you_tenant"
 #: Session key holding the receipts of a deleted account, shown after sign-out.
 ACCOUNT_RECEIPTS_SESSION_KEY = "you_account_receipts"
-#: Cosine score under which a search hit is not shown as a match (mem0 uses the same 0.1 cut).
-SEARCH_MIN_SCORE = 0.1
 
 
 #: Request attribute memoizing the signed-in person's memberships (one query per request).

@@ -120,10 +120,11 @@ def memory_search(request: HttpRequest, member: Membership) -> HttpResponse:
     status = 200
     if query:
         try:
-            hits = selectors.memory_search(
+            # Ranked and cut by the relevance floor in the memory service (memory.ranking), the same
+            # search an app's API call and the staff audit run.
+            context["results"] = selectors.memory_search(
                 member=member, query=query, agent_id=agent, run_id=session, limit=10
             )
-            context["results"] = [h for h in hits if (h.score or 0) >= you_selectors.SEARCH_MIN_SCORE]
         except InvalidInput as exc:
             context["error"], status = exc.message, 400
         # Links that broaden a search that found nothing, as mem0's troubleshooting guide advises.

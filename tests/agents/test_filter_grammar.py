@@ -69,7 +69,8 @@ def test_dates_metadata_keywords_not_and_memory_ids(api):
     # "*" with a keyword: everyone the app named, and still only this tenant.
     api.add("Jane likes jazz", "jane", raw=api.other)
     assert get({"AND": [{"user_id": "*"}, {"keywords": "jazz"}]}) == {"Alice liked jazz in 2020", "Bob likes jazz"}
-    search = api("/v3/memories/search/", {"query": "music", "filters": {"AND": [mine, {"keywords": "opera"}]}})
+    search = api("/v3/memories/search/", {"query": "music", "threshold": 0,
+                                          "filters": {"AND": [mine, {"keywords": "opera"}]}})
     assert _texts(search) == {"Alice likes opera now"}
 
 

@@ -23,7 +23,10 @@ def test_first_seed_flow_keeps_each_person_to_their_own(mem0_client, concierge_k
     client.add([{"role": "user", "content": "I always want a window seat on flights"}], user_id="bob")
 
     assert texts(client.search("what do I eat?", filters={"user_id": "alice"})) == {"I am vegetarian"}
-    assert texts(client.search("what do I eat?", filters={"user_id": "bob"})) == {
+    # Nothing of bob's is about eating: the relevance floor shows nothing; threshold=0 lifts it
+    # (the whole ranking), and still only bob's own memory comes back.
+    assert texts(client.search("what do I eat?", filters={"user_id": "bob"})) == set()
+    assert texts(client.search("what do I eat?", filters={"user_id": "bob"}, threshold=0)) == {
         "I always want a window seat on flights"}
     assert texts(client.get_all(filters={"user_id": "alice"})) == {"I am vegetarian"}
 
@@ -40,9 +43,9 @@ def test_second_seed_scope_separates_agents_and_user_only_query_returns_both(mem
     client.add("Loves Kyoto kaiseki", filters={"user_id": "cam", "agent_id": "chef_recommender",
                                                 "run_id": "menu-planning-2025-04", "app_id": "concierge_app"})
 
-    scoped = client.search("food preferences shellfish kaiseki", filters=CHEF_SCOPE)
+    scoped = client.search("food preferences shellfish kaiseki", filters=CHEF_SCOPE, threshold=0)
     assert texts(scoped) == {"Loves Kyoto kaiseki"}
-    collision = client.search("food preferences shellfish kaiseki", filters={"user_id": "cam"})
+    collision = client.search("food preferences shellfish kaiseki", filters={"user_id": "cam"}, threshold=0)
     assert texts(collision) == {"Avoids shellfish", "Prefers boutique hotels", "Loves Kyoto kaiseki"}
     # A whole session can be closed (the second seed's "close a ticket").
     client.delete_all(user_id="cam", run_id="tokyo-2025-weekend")

@@ -33,7 +33,11 @@ def test_small_user_gets_all_memories_ranked_among_many(owner):
              "My favourite cuisine is Kyoto kaiseki"]
     for text in texts:
         services.memory_add(member=owner.member, messages=text)
-    hits = selectors.memory_search(member=owner.member, query="food preferences", limit=10)
+    # floor=False: the ranking uncut (this test is about exactness, not the relevance floor).
+    hits = selectors.memory_search(member=owner.member, query="food preferences", limit=10, floor=False)
+    assert {h.text for h in hits} == set(texts)
+    # No query word in any memory: the order is the cosine order.
+    hits = selectors.memory_search(member=owner.member, query="dietary habits", limit=10, floor=False)
     assert {h.text for h in hits} == set(texts)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 

@@ -38,8 +38,10 @@ def test_search_never_returns_other_peoples_memories(owner, memories):
 
 
 def test_search_in_same_tenant_stays_with_the_person(colleague, memories):
-    hits = selectors.memory_search(member=colleague.member, query="vegetarian", limit=50)
+    # floor=False: the whole ranking, so nothing can hide a leak behind the relevance floor.
+    hits = selectors.memory_search(member=colleague.member, query="vegetarian", limit=50, floor=False)
     assert _texts(hits) == {"I prefer a window seat on flights"}
+    assert selectors.memory_search(member=colleague.member, query="vegetarian") == []
 
 
 @pytest.mark.parametrize("other", ["colleague", "stranger"])
@@ -94,9 +96,9 @@ def test_agent_and_run_scopes_stay_apart(owner):
     services.memory_add(member=owner.member, messages="Loves Kyoto kaiseki", agent_id="chef_recommender",
                         run_id="menu-planning-2025-04")
     chef = selectors.memory_search(member=owner.member, query="food", agent_id="chef_recommender",
-                                   run_id="menu-planning-2025-04")
+                                   run_id="menu-planning-2025-04", floor=False)
     assert _texts(chef) == {"Loves Kyoto kaiseki"}
-    everything = selectors.memory_search(member=owner.member, query="food")
+    everything = selectors.memory_search(member=owner.member, query="food", floor=False)
     assert _texts(everything) == {"Avoids shellfish", "Loves Kyoto kaiseki"}
     receipt = services.memory_delete_all(member=owner.member, run_id="tokyo-2025-weekend")
     assert receipt.kind == "run" and receipt.memories_erased == 1

@@ -80,7 +80,10 @@ def test_semantic_search_ranks_within_the_tenant_only(client, staff, colleague, 
     body = response.content.decode()
     assert response.status_code == 200
     assert "jane runs marathons" not in body
-    assert body.index("bob is vegetarian") < body.index("alice prefers window seats")
+    assert "bob is vegetarian" in body
+    # The relevance floor: unrelated memories are not shown; matches are words, not numbers.
+    assert "alice prefers window seats" not in body
+    assert "strong match" in body or "weak match" in body
     record = AccessRecord.objects.get()
     assert record.action == "search" and record.filters["mode"] == "semantic"
     assert colleague.member.subject_id in record.subject_ids

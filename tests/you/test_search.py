@@ -53,3 +53,19 @@ def test_it_rejects_a_wildcard_agent(alice_client, alice_memory, bob_memory):
     response = alice_client.get(reverse("you:search"), {"q": "steak", "agent": "*"})
     assert response.status_code == 400
     assert "Bob loves steak" not in response.content.decode()
+
+
+def test_it_shows_match_strength_as_words_not_numbers(alice_client, owner):
+    remember(owner, "I like window seats on long flights")
+    body = alice_client.get(reverse("you:search"), {"q": "seats"}).content.decode()
+    assert "window seats" in body and "strong match" in body
+    assert "match 0." not in body and 'class="score"' not in body
+
+
+def test_it_does_not_show_unrelated_memories_as_results(alice_client, owner):
+    # The case: "seats" listed "I am vegetarian" (0.14) and the football team (0.12).
+    remember(owner, "I am vegetarian")
+    remember(owner, "My favourite football team is Benfica")
+    body = alice_client.get(reverse("you:search"), {"q": "seats"}).content.decode()
+    assert "Nothing matched" in body
+    assert "I am vegetarian" not in body and "Benfica" not in body

@@ -155,12 +155,14 @@ def openapi_document() -> dict[str, Any]:
                 "properties": {"filters": {"$ref": "#/components/schemas/Filters"}}},
                 params=[_q("page", {"type": "integer", "minimum": 1, "maximum": 1000000}),
                         _q("page_size", {"type": "integer", "minimum": 1, "maximum": 1000})])},
-            "/v3/memories/search/": {"post": _op("Semantic search (filters required)", RESULTS, body={
+            "/v3/memories/search/": {"post": _op("Hybrid search (filters required): relevance order, relevance "
+                                                 "floor unless threshold is given", RESULTS, body={
                 "type": "object", "required": ["query", "filters"], "additionalProperties": False,
                 "properties": {"query": {"type": "string", "minLength": 1, "maxLength": 2000},
                                "filters": {"$ref": "#/components/schemas/Filters"},
                                "top_k": {"type": "integer", "minimum": 1, "maximum": 1000},
-                               "threshold": {"type": "number"}}})},
+                               "threshold": {"type": "number", "description":
+                                             "minimum score (cosine similarity); replaces the relevance floor"}}})},
             "/v1/memories/": {"delete": _delete_all_op()},
             "/v1/memories/jobs/{job_id}/": {
                 "parameters": [{"name": "job_id", "in": "path", "required": True,
