@@ -48,7 +48,7 @@ def agent_view(request: HttpRequest, member: Membership) -> HttpResponse:
         "app_knows_you": bool(chosen.external_id),
     }
     status = 200
-    if query:
+    if query and not chosen.reads_stopped:  # the API answers 423 for this person: nothing to show
         try:
             context["results"] = agent_search(member=chosen, query=query)
         except InvalidInput as exc:

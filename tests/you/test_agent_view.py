@@ -83,3 +83,16 @@ def test_a_bad_query_is_a_clear_400(alice_client, alice_known):
 
 def test_it_needs_a_signed_in_person(client):
     assert client.get(reverse("you:agent_view")).status_code == 302
+
+
+def test_a_person_who_stopped_the_app_reading_sees_that_it_gets_nothing(alice_client, alice_known):
+    Membership.objects.filter(pk=alice_known.member.pk).update(reads_stopped=True)
+    response = alice_client.get(reverse("you:agent_view"), {"q": "vegetarian"})
+    assert response.status_code == 200 and response.context["results"] is None
+    body = response.content.decode()
+    assert 'data-testid="app-reads-stopped"' in body and "Alice is vegetarian" not in body
+
+
+def test_results_are_labelled_in_words_not_raw_scores(alice_client, alice_known):
+    body = alice_client.get(reverse("you:agent_view"), {"q": "vegetarian"}).content.decode()
+    assert "strong match" in body and "score 0." not in body
