@@ -36,3 +36,12 @@ class MembershipEnded(MemoryError_):
 
     def __init__(self) -> None:
         super().__init__("This membership has ended; its memories were erased.")
+
+
+class LanguageModelFailed(MemoryError_):
+    """The configured language model could not be reached or answered something unusable.
+    Nothing was changed."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"The language model failed: {reason}. Nothing was stored.")

@@ -56,3 +56,15 @@ def mem0_client(live_api) -> Callable[[str], object]:
 def texts(result) -> set[str]:
     items = result["results"] if isinstance(result, dict) else result
     return {m["memory"] for m in items}
+
+
+@pytest.fixture
+def fake_llm(settings):
+    """MEMPORTAL_LLM=openai pointed at a scripted OpenAI-compatible server on loopback
+    (tests/llm_server.py). mem0_backend.get_memory builds a new mem0 Memory for these settings."""
+    from tests.llm_server import fake_llm_server
+
+    with fake_llm_server() as llm:
+        settings.MEMPORTAL = {**settings.MEMPORTAL, "LLM": "openai", "LLM_BASE_URL": llm.base_url,
+                              "LLM_API_KEY": "test-key", "LLM_MODEL": "fake-model"}
+        yield llm
