@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from memportal.agents.models import KeyRead
 from memportal.memory.client import platform_errors
 from memportal.memory.models import ErasureReceipt, Membership
 from tests.agents.conftest import texts
@@ -148,3 +149,48 @@ def test_infer_false_still_stores_messages_verbatim_without_asking_the_model(fak
                         user_id="alice", infer=False)
     assert answer["inference"] == "off" and len(answer["results"]) == 2
     assert fake_llm.requests == []
+
+
+def test_summary_is_written_by_the_model_over_the_filtered_memories_only(
+        fake_llm, mem0_client, concierge_key, sports_key):
+    client, sports = mem0_client(concierge_key), mem0_client(sports_key)
+    client.add("I am vegetarian", user_id="alice", agent_id="chef", infer=False)
+    client.add("I live in Paris", user_id="alice", agent_id="travel", infer=False)
+    client.add("Bob likes tea", user_id="bob", infer=False)
+    sports.add("Alice of sports runs marathons", user_id="alice", infer=False)
+
+    answer = client.get_summary(filters={"user_id": "alice"})
+    assert answer["status"] == "completed" and answer["memory_count"] == 2 and answer["user_ids"] == ["alice"]
+    assert answer["summary"] == "Summary: I am vegetarian; I live in Paris"
+    narrowed = client.get_summary(filters={"AND": [{"user_id": "alice"}, {"agent_id": "chef"}]})
+    assert narrowed["summary"] == "Summary: I am vegetarian"
+    for prompt in fake_llm.prompts("summary"):
+        assert "Bob" not in prompt and "marathons" not in prompt
+    assert KeyRead.objects.filter(action="summary", subject_id=Membership.objects.get(
+        tenant__slug="concierge_app", external_id="alice").subject_id).exists()
+    # Another tenant's key naming "alice" gets its own alice, never this one.
+    assert sports.get_summary(filters={"user_id": "alice"})["summary"] == "Summary: Alice of sports runs marathons"
+    assert client.get_summary(filters={"user_id": "nobody"}) == {
+        "status": "completed", "summary": "", "memory_count": 0, "total_memories": 0, "user_ids": []}
+    with pytest.raises(platform_errors()) as err:
+        client.get_summary()  # no filters: say who, as for get_all
+    assert "user_id" in str(err.value)
+
+
+def test_summary_names_whose_memory_each_line_is_when_several_people_are_selected(
+        fake_llm, mem0_client, concierge_key):
+    client = mem0_client(concierge_key)
+    client.add("I am vegetarian", user_id="alice", infer=False)
+    client.add("I like tea", user_id="bob", infer=False)
+    answer = client.get_summary(filters={"user_id": "*"})
+    assert answer["user_ids"] == ["alice", "bob"]
+    assert answer["summary"] == "Summary: [alice] I am vegetarian; [bob] I like tea"
+
+
+def test_summary_with_a_failing_model_is_a_json_502(fake_llm, mem0_client, concierge_key):
+    client = mem0_client(concierge_key)
+    client.add("I am vegetarian", user_id="alice", infer=False)
+    fake_llm.fail = True
+    with pytest.raises(platform_errors()) as err:
+        client.get_summary(filters={"user_id": "alice"})
+    assert "language model failed" in str(err.value)
