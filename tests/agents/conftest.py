@@ -15,6 +15,17 @@ from memportal.agents.services import appkey_create
 from memportal.memory.client import platform_client
 from tests.factories import tenant
 
+COMPAT_CHECK = "test_the_generated_table_lists_every_method_of_every_client_and_is_current"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The compatibility-table check reads what the client tests (Python and TypeScript) recorded
+    in this run: it goes last, after pytest-django's own reordering."""
+    check = [item for item in items if item.name == COMPAT_CHECK]
+    if check:
+        items[:] = [item for item in items if item.name != COMPAT_CHECK] + check
+
 
 @pytest.fixture
 def make_key(db) -> Callable[..., str]:
