@@ -76,8 +76,9 @@ def memory_add(
     """
     cleaned = clean_messages(messages)
     agent, run, meta = _write_scope(member, agent_id, run_id, metadata)
-    if llm_configured():
-        inferred = _memory_add_inferred(member, cleaned, agent, run, meta)
+    plan = memory_infer_plan(member=member, messages=cleaned, agent_id=agent, run_id=run)
+    if plan is not None:
+        inferred = _memory_add_inferred(member, plan, agent, run, meta)
         return [*inferred.added, *(record for record, _ in inferred.updated)]
     return _memory_add_raw(member, cleaned, agent, run, meta)
 
@@ -115,6 +116,7 @@ def memory_remember(
     run_id: Any = None,
     metadata: Any = None,
     infer: bool = True,
+    plan: InferencePlan | None = None,
 ) -> AddResult:
     """The platform's add: with ``infer`` (its default) and no LLM, store only what the person said.
 
@@ -122,12 +124,17 @@ def memory_remember(
     the same fact again whenever a program is rerun; an app that asked for inference expected
     neither. Identical texts are found under a per-person advisory lock, so two concurrent adds
     of the same message store it once.
+
+    With a language model, ``plan`` is what ``memory_infer_plan`` got from it (asked before the
+    caller's transaction); without one given, the model is asked here.
     """
     if not infer or llm_configured():
         cleaned = clean_messages(messages)
         agent, run, meta = _write_scope(member, agent_id, run_id, metadata)
         if infer:
-            return _memory_add_inferred(member, cleaned, agent, run, meta)
+            plan = plan or memory_infer_plan(member=member, messages=cleaned, agent_id=agent, run_id=run)
+            if plan is not None:
+                return _memory_add_inferred(member, plan, agent, run, meta)
         return AddResult(_memory_add_raw(member, cleaned, agent, run, meta), [], "off")
     cleaned = clean_messages(messages)
     _write_scope(member, agent_id, run_id, metadata)  # validate before any lookup
@@ -223,35 +230,66 @@ def _memory_add_verbatim(
         )
 
 
-def _memory_add_inferred(
-    member: Membership, cleaned: list[dict[str, str]], agent: str | None, run: str | None, meta: dict[str, Any]
-) -> AddResult:
-    """With a language model: facts from the conversation, then ADD / UPDATE / DELETE / NONE per
-    fact against the person's related memories (memportal.memory.inference).
+@dataclass(frozen=True)
+class InferencePlan:
+    """What the model said about one add: the memories it was shown (numbered by position), and its
+    decisions. Made by ``memory_infer_plan`` outside any transaction, applied by ``memory_remember``."""
 
-    The model sees only memories found by a search confined to this person (and to this agent and
-    session when the add names them), numbered "0", "1", …; only those numbers map back to ids, so
-    an UPDATE or DELETE naming anything else (a made-up id, another person's real id) is ignored.
-    Each change then goes through the owner-checked services (``memory_update``, ``memory_delete``
-    with its erasure receipt), all in one transaction. The model is asked before the transaction
-    opens (it may take seconds); a memory changed meanwhile is skipped, not overwritten blindly.
+    subject_id: str | None
+    shown: list[MemoryRecord]
+    decisions: list[inference.Decision]
+
+
+def memory_infer_plan(
+    *, member: Membership | None, messages: Any, agent_id: Any = None, run_id: Any = None
+) -> InferencePlan | None:
+    """Ask the configured model about an add (None when no model is configured).
+
+    Call it before opening the write's transaction: the model may take seconds, and nothing here
+    holds a lock meanwhile. ``member`` None is a person the app names for the first time, who has
+    nothing to show the model. The model sees only memories found by a search confined to this
+    person (and to this agent and session when the add names them), numbered "0", "1", …
     """
+    if not llm_configured():
+        return None
+    cleaned = clean_messages(messages)
+    agent = clean_optional_id(agent_id, field="agent_id")
+    run = clean_optional_id(run_id, field="run_id")
+    if member is not None:
+        _require_writable(member)  # refuse a paused person before paying for the model
     limit = settings.MEMPORTAL["MAX_MESSAGES_PER_ADD"]
-    _require_writable(member)  # refuse a paused person before paying for the model
     facts = [f for f in inference.facts_extract(messages=cleaned, limit=limit) if _inferred_text(f) is not None]
     related: dict[str, MemoryRecord] = {}
-    for fact in facts:
-        for record in selectors.memory_search(member=member, query=fact, agent_id=agent, run_id=run, limit=5):
-            related.setdefault(record.id, record)
+    if member is not None:
+        for fact in facts:
+            for record in selectors.memory_search(member=member, query=fact, agent_id=agent, run_id=run, limit=5):
+                related.setdefault(record.id, record)
     shown = list(related.values())[:RELATED_SHOWN]
     decisions = inference.decisions_get(existing=[r.text for r in shown], facts=facts) if facts else []
-    by_ref = {str(n): record for n, record in enumerate(shown)}
+    return InferencePlan(member.subject_id if member is not None else None, shown, decisions)
+
+
+def _memory_add_inferred(
+    member: Membership, plan: InferencePlan, agent: str | None, run: str | None, meta: dict[str, Any]
+) -> AddResult:
+    """Apply the model's decisions: ADD / UPDATE / DELETE / NONE per fact (memportal.memory.inference).
+
+    Only the numbers the model was shown map back to memories, so an UPDATE or DELETE naming
+    anything else (a made-up id, another person's real id) is ignored; each memory changes at most
+    once. Each change goes through the owner-checked services (``memory_update``, ``memory_delete``
+    with its erasure receipt), all in one transaction, under the row's lock: a memory erased or
+    corrected since the model saw it is left as it is now, not overwritten blindly.
+    """
+    if plan.subject_id not in (None, member.subject_id):
+        raise ValueError("This inference plan was made for another person.")
+    limit = settings.MEMPORTAL["MAX_MESSAGES_PER_ADD"]
+    by_ref = {str(n): record for n, record in enumerate(plan.shown)}
     result = AddResult([], [], "llm")
     touched: set[str] = set()
     new_texts: list[str] = []
     with transaction.atomic():
         _require_writable(member)
-        for decision in decisions:
+        for decision in plan.decisions:
             text = _inferred_text(decision.text)
             if decision.event == "ADD":
                 if text is not None and text not in new_texts and len(new_texts) < limit:
@@ -263,6 +301,8 @@ def _memory_add_inferred(
                 continue
             touched.add(record.id)
             try:
+                if selectors.memory_lock(member=member, memory_id=record.id).text != record.text:
+                    continue  # corrected since the model saw it: the person's correction stands
                 if decision.event == "UPDATE" and text is not None and text != record.text:
                     result.updated.append((memory_update(member=member, memory_id=record.id, text=text), record.text))
                 elif decision.event == "DELETE":
@@ -270,7 +310,7 @@ def _memory_add_inferred(
                     result.deleted.append(record)
                 else:
                     result.unchanged.append(record)
-            except MemoryNotFound:  # erased or moved since the model was asked: leave it be
+            except MemoryNotFound:  # erased since the model was asked: leave it be
                 continue
         with connection.cursor() as cursor:  # the same identical-text guard as inference-free adds
             cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [member.subject_id])

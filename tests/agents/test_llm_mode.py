@@ -194,3 +194,43 @@ def test_summary_with_a_failing_model_is_a_json_502(fake_llm, mem0_client, conci
     with pytest.raises(platform_errors()) as err:
         client.get_summary(filters={"user_id": "alice"})
     assert "language model failed" in str(err.value)
+
+
+def test_a_memory_corrected_while_the_model_thinks_keeps_the_correction(fake_llm, mem0_client, concierge_key):
+    client = mem0_client(concierge_key)
+    memory_id = client.add("I live in Berlin", user_id="alice")["results"][0]["id"]
+
+    def corrected_meanwhile(shown, facts):
+        # The person corrects the memory on their page while the model is still answering.
+        from django.db import connections
+
+        with connections["default"].cursor() as cur:
+            cur.execute("UPDATE memportal_memories SET payload = jsonb_set(payload, '{data}', '\"I live in Rome\"') "
+                        "WHERE id = %s", [memory_id])
+        connections["default"].close()
+        return [{"id": "0", "event": "UPDATE", "text": "I live in Paris"}]
+
+    fake_llm.decisions = corrected_meanwhile
+    answer = client.add("I live in Paris", user_id="alice")
+    assert answer["results"] == []
+    assert _rows()[memory_id][0] == "I live in Rome"
+
+
+def test_the_model_is_asked_outside_the_write_transaction(fake_llm, mem0_client, concierge_key):
+    client = mem0_client(concierge_key)
+    client.add("I live in Berlin", user_id="alice")
+    seen: list[int] = []
+
+    def count_open_transactions(shown, facts):
+        from django.db import connections
+
+        with connections["default"].cursor() as cur:  # another session: is any write transaction open?
+            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND state = 'idle in transaction' AND pid <> pg_backend_pid()")
+            seen.append(cur.fetchone()[0])
+        connections["default"].close()
+        return [{"id": "0", "event": "NONE", "text": facts[0]}]
+
+    fake_llm.decisions = count_open_transactions
+    client.add("I live in Berlin", user_id="alice")
+    assert seen == [0]

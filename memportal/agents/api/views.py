@@ -123,13 +123,20 @@ def _add(request: HttpRequest) -> JsonResponse:
         raise ApiError(400, "user_id is required: memportal stores memories for a person.", "user_id")
     if scope.get("app_id") not in (None, key.tenant.slug):
         raise ApiError(404, NOT_FOUND, "app_id")
+    plan = None
+    if infer:  # a language model, if configured, is asked before the transaction: it may take seconds
+        known = access.access_member_for_key(key=key, external_id=scope["user_id"], create=False)
+        if known is not None and known.memory_paused:
+            raise MemoryPaused()
+        plan = services.memory_infer_plan(member=known, messages=messages, agent_id=scope.get("agent_id"),
+                                          run_id=scope.get("run_id"))
     with transaction.atomic():
         member = access.access_member_for_key(key=key, external_id=scope["user_id"], create=True)
         if member.memory_paused:
             raise MemoryPaused()
         outcome = services.memory_remember(
             member=member, messages=messages, agent_id=scope.get("agent_id"), run_id=scope.get("run_id"),
-            metadata=metadata or None, infer=infer,
+            metadata=metadata or None, infer=infer, plan=plan,
         )
     user = member.external_id
     results = [{**r.as_dict(user_id=user), "event": "ADD"} for r in outcome.added]
