@@ -18,7 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from memportal import access
 from memportal.memory import selectors, services
-from memportal.memory.errors import InvalidInput, MembershipEnded, MemoryPaused, ReadsStopped
+from memportal.memory.errors import (
+    InvalidInput,
+    LanguageModelFailed,
+    MembershipEnded,
+    MemoryPaused,
+    ReadsStopped,
+)
 from memportal.memory.models import Membership, Tenant
 from memportal.memory.validation import clean_id
 from memportal.you.selectors import member_for_request
@@ -192,6 +198,8 @@ def assistant_turn(request: HttpRequest) -> HttpResponse:
         context["paused"] = True
     except (MembershipEnded, InvalidInput):
         context["not_stored"] = True
+    except LanguageModelFailed:  # the model could not extract facts: nothing stored, the page says so
+        context["llm_failed"] = context["not_stored"] = True
     if not request.htmx:
         return redirect(f"{reverse('agents:assistant')}?{urlencode({'agent': agent, 'run': run_id})}")
     return render(request, "agents/_turn.html", context)

@@ -22,3 +22,20 @@ def platform_errors() -> tuple[type[Exception], ...]:
     from mem0.exceptions import MemoryError as Mem0Error
 
     return (Mem0Error, ValueError)
+
+
+def platform_client_methods() -> dict[str, list[str]]:
+    """The public methods of the installed ``MemoryClient`` and ``AsyncMemoryClient``, including
+    their ``project`` namespace (as ``project.<method>``): what the compatibility table must list."""
+    import inspect
+
+    from mem0 import AsyncMemoryClient, MemoryClient
+    from mem0.client.project import AsyncProject, Project
+
+    def public(cls: type) -> list[str]:
+        return sorted(n for n, _ in inspect.getmembers(cls, inspect.isfunction) if not n.startswith("_"))
+
+    return {
+        "MemoryClient": public(MemoryClient) + [f"project.{n}" for n in public(Project)],
+        "AsyncMemoryClient": public(AsyncMemoryClient) + [f"project.{n}" for n in public(AsyncProject)],
+    }

@@ -53,3 +53,12 @@ class ReadsStopped(MemoryLocked):
             "This person stopped this app from reading their memories: nothing about them is returned. "
             "They can resume it from their 'Your data' page."
         )
+
+
+class LanguageModelFailed(MemoryError_):
+    """The configured language model could not be reached or answered something unusable.
+    Nothing was changed."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"The language model failed: {reason}. Nothing was stored.")

@@ -334,18 +334,27 @@ def llm_configured() -> bool:
     return bool(settings.MEMPORTAL["LLM"])
 
 
-_memory: Memory | None = None
+#: The settings a built ``Memory`` depends on. When they change (a test overriding
+#: ``settings.MEMPORTAL`` to point at a loopback LLM, say), the next call builds a new one.
+_MEMORY_SETTINGS = ("COLLECTION", "EMBEDDING_DIMS", "EMBEDDER", "EMBEDDER_MODEL", "EMBEDDER_BASE_URL",
+                    "LLM", "LLM_MODEL", "LLM_BASE_URL", "LLM_API_KEY")
+
+_memory: tuple[tuple[Any, ...], Memory] | None = None
 _memory_lock = threading.Lock()
 
 
 def get_memory() -> Memory:
     """The process-wide mem0 instance. Safe to share between threads (see module docstring)."""
     global _memory
-    if _memory is None:
+    conf = settings.MEMPORTAL
+    key = tuple(conf.get(name) for name in _MEMORY_SETTINGS)
+    built = _memory
+    if built is None or built[0] != key:
         with _memory_lock:
-            if _memory is None:
-                _memory = build_memory()
-    return _memory
+            built = _memory
+            if built is None or built[0] != key:
+                built = _memory = (key, build_memory())
+    return built[1]
 
 
 def telemetry_enabled() -> bool:

@@ -6,8 +6,9 @@ Every write runs inside one transaction on the Django connection that mem0's sto
 
 from __future__ import annotations
 
+import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -17,13 +18,15 @@ from django.utils import timezone
 
 from memportal import erasure
 
-from . import selectors
+from . import inference, selectors
 from .bulk import NewMemory, memories_write
-from .errors import InvalidInput, MembershipEnded, MemoryPaused
+from .errors import InvalidInput, MembershipEnded, MemoryNotFound, MemoryPaused
 from .mem0_backend import embed_for_add, embeddings_prefetched, get_memory, history_scope, llm_configured
 from .models import ErasureReceipt, Membership, Tenant
 from .records import TABLE, MemoryRecord
 from .validation import clean_messages, clean_metadata, clean_optional_id, clean_text
+
+logger = logging.getLogger(__name__)
 
 
 def _require_writable(member: Membership) -> None:
@@ -67,10 +70,24 @@ def memory_add(
     """Store memories for the person. Without an LLM each message is stored verbatim (infer=False).
 
     Returns the stored memories in message order (system messages are not stored, as in mem0).
+    With an LLM (``MEMPORTAL_LLM``) the model's facts are stored instead, and a fact that changes
+    one of the person's memories corrects or erases it (``memory_remember`` says which); the
+    memories added or corrected are returned.
     """
     cleaned = clean_messages(messages)
     agent, run, meta = _write_scope(member, agent_id, run_id, metadata)
-    if llm_configured() or _ingest_mode() == "mem0":
+    plan = memory_infer_plan(member=member, messages=cleaned, agent_id=agent, run_id=run)
+    if plan is not None:
+        inferred = _memory_add_inferred(member, plan, agent, run, meta)
+        return [*inferred.added, *(record for record, _ in inferred.updated)]
+    return _memory_add_raw(member, cleaned, agent, run, meta)
+
+
+def _memory_add_raw(
+    member: Membership, cleaned: list[dict[str, str]], agent: str | None, run: str | None, meta: dict[str, Any]
+) -> list[MemoryRecord]:
+    """Every non-system message stored verbatim (mem0's infer=False), by the configured writer."""
+    if _ingest_mode() == "mem0":
         return _memory_add_via_mem0(member, cleaned, agent, run, meta)
     return _memory_add_verbatim(member, cleaned, agent, run, meta)
 
@@ -85,6 +102,10 @@ class AddResult:
     added: list[MemoryRecord]
     unchanged: list[MemoryRecord]
     inference: str
+    #: With an LLM: memories the model corrected (the record after, and the text before) and
+    #: memories it erased (as they were; each with an erasure receipt).
+    updated: list[tuple[MemoryRecord, str]] = field(default_factory=list)
+    deleted: list[MemoryRecord] = field(default_factory=list)
 
 
 def memory_remember(
@@ -95,6 +116,7 @@ def memory_remember(
     run_id: Any = None,
     metadata: Any = None,
     infer: bool = True,
+    plan: InferencePlan | None = None,
 ) -> AddResult:
     """The platform's add: with ``infer`` (its default) and no LLM, store only what the person said.
 
@@ -102,13 +124,18 @@ def memory_remember(
     the same fact again whenever a program is rerun; an app that asked for inference expected
     neither. Identical texts are found under a per-person advisory lock, so two concurrent adds
     of the same message store it once.
+
+    With a language model, ``plan`` is what ``memory_infer_plan`` got from it (asked before the
+    caller's transaction); without one given, the model is asked here.
     """
-    if not infer:
-        return AddResult(memory_add(member=member, messages=messages, agent_id=agent_id, run_id=run_id,
-                                    metadata=metadata), [], "off")
-    if llm_configured():
-        return AddResult(memory_add(member=member, messages=messages, agent_id=agent_id, run_id=run_id,
-                                    metadata=metadata), [], "llm")
+    if not infer or llm_configured():
+        cleaned = clean_messages(messages)
+        agent, run, meta = _write_scope(member, agent_id, run_id, metadata)
+        if infer:
+            plan = plan or memory_infer_plan(member=member, messages=cleaned, agent_id=agent, run_id=run)
+            if plan is not None:
+                return _memory_add_inferred(member, plan, agent, run, meta)
+        return AddResult(_memory_add_raw(member, cleaned, agent, run, meta), [], "off")
     cleaned = clean_messages(messages)
     _write_scope(member, agent_id, run_id, metadata)  # validate before any lookup
     said: list[dict[str, str]] = []
@@ -203,20 +230,128 @@ def _memory_add_verbatim(
         )
 
 
+@dataclass(frozen=True)
+class InferencePlan:
+    """What the model said about one add: the memories it was shown (numbered by position), and its
+    decisions. Made by ``memory_infer_plan`` outside any transaction, applied by ``memory_remember``."""
+
+    subject_id: str | None
+    shown: list[MemoryRecord]
+    decisions: list[inference.Decision]
+
+
+def memory_infer_plan(
+    *, member: Membership | None, messages: Any, agent_id: Any = None, run_id: Any = None
+) -> InferencePlan | None:
+    """Ask the configured model about an add (None when no model is configured).
+
+    Call it before opening the write's transaction: the model may take seconds, and nothing here
+    holds a lock meanwhile. ``member`` None is a person the app names for the first time, who has
+    nothing to show the model. The model sees only memories found by a search confined to this
+    person (and to this agent and session when the add names them), numbered "0", "1", …
+    """
+    if not llm_configured():
+        return None
+    cleaned = clean_messages(messages)
+    agent = clean_optional_id(agent_id, field="agent_id")
+    run = clean_optional_id(run_id, field="run_id")
+    if member is not None:
+        _require_writable(member)  # refuse a paused person before paying for the model
+    limit = settings.MEMPORTAL["MAX_MESSAGES_PER_ADD"]
+    facts = [f for f in inference.facts_extract(messages=cleaned, limit=limit) if _inferred_text(f) is not None]
+    related: dict[str, MemoryRecord] = {}
+    if member is not None and not member.reads_stopped:  # a stopped-reading person's memories are not shown
+        for fact in facts:
+            for record in selectors.memory_search(member=member, query=fact, agent_id=agent, run_id=run, limit=5):
+                related.setdefault(record.id, record)
+    shown = list(related.values())[:RELATED_SHOWN]
+    decisions = inference.decisions_get(existing=[r.text for r in shown], facts=facts) if facts else []
+    return InferencePlan(member.subject_id if member is not None else None, shown, decisions)
+
+
+def _memory_add_inferred(
+    member: Membership, plan: InferencePlan, agent: str | None, run: str | None, meta: dict[str, Any]
+) -> AddResult:
+    """Apply the model's decisions: ADD / UPDATE / DELETE / NONE per fact (memportal.memory.inference).
+
+    Only the numbers the model was shown map back to memories, so an UPDATE or DELETE naming
+    anything else (a made-up id, another person's real id) is ignored; each memory changes at most
+    once. Each change goes through the owner-checked services (``memory_update``, ``memory_delete``
+    with its erasure receipt), all in one transaction, under the row's lock: a memory erased or
+    corrected since the model saw it is left as it is now, not overwritten blindly.
+    """
+    if plan.subject_id not in (None, member.subject_id):
+        raise ValueError("This inference plan was made for another person.")
+    limit = settings.MEMPORTAL["MAX_MESSAGES_PER_ADD"]
+    by_ref = {str(n): record for n, record in enumerate(plan.shown)}
+    result = AddResult([], [], "llm")
+    touched: set[str] = set()
+    new_texts: list[str] = []
+    with transaction.atomic():
+        _require_writable(member)
+        for decision in plan.decisions:
+            text = _inferred_text(decision.text)
+            if decision.event == "ADD":
+                if text is not None and text not in new_texts and len(new_texts) < limit:
+                    new_texts.append(text)
+                continue
+            record = by_ref.get(decision.ref)
+            if record is None or record.id in touched:
+                logger.warning("Ignoring a %s for a memory the model was not shown", decision.event)
+                continue
+            touched.add(record.id)
+            try:
+                if selectors.memory_lock(member=member, memory_id=record.id).text != record.text:
+                    continue  # corrected since the model saw it: the person's correction stands
+                if decision.event == "UPDATE" and text is not None and text != record.text:
+                    result.updated.append((memory_update(member=member, memory_id=record.id, text=text), record.text))
+                elif decision.event == "DELETE":
+                    memory_delete(member=member, memory_id=record.id, via="api")
+                    result.deleted.append(record)
+                else:
+                    result.unchanged.append(record)
+            except MemoryNotFound:  # erased since the model was asked: leave it be
+                continue
+        with connection.cursor() as cursor:  # the same identical-text guard as inference-free adds
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [member.subject_id])
+        existing = selectors.memory_find_texts(member=member, texts=new_texts)
+        result.unchanged.extend(r for t, r in existing.items() if r.id not in touched)
+        fresh = [t for t in new_texts if t not in existing]
+        if fresh:
+            vectors = embed_for_add(get_memory(), fresh)
+            result.added.extend(memories_write(
+                member=member, memories=[NewMemory(text=t, role="user", vector=v) for t, v in zip(fresh, vectors,
+                                                                                                 strict=True)],
+                agent_id=agent, run_id=run, metadata=meta,
+            ))
+    return result
+
+
+#: How many related memories the model is shown at most (mem0 shows up to 10 per search).
+RELATED_SHOWN = 30
+
+
+def _inferred_text(value: Any) -> str | None:
+    """A memory text from the model, or None when it breaks a rule (ignored, never stored)."""
+    try:
+        return clean_text(value)
+    except InvalidInput:
+        return None
+
+
 def _memory_add_via_mem0(
     member: Membership, cleaned: list[dict[str, str]], agent: str | None, run: str | None, meta: dict[str, Any]
 ) -> list[MemoryRecord]:
-    """mem0 as the writer (always with an LLM; for infer=False when MEMPORTAL['INGEST'] is "mem0")."""
+    """mem0's own add loop as the writer, for infer=False when MEMPORTAL['INGEST'] is "mem0"."""
     memory = get_memory()
-    infer = llm_configured()
-    texts = [] if infer else [m["content"] for m in cleaned if m["role"] != "system"]
+    texts = [m["content"] for m in cleaned if m["role"] != "system"]
     with transaction.atomic():
         _require_writable(member)
         with embeddings_prefetched(memory, texts), history_scope(
             app_id=member.tenant.slug, subject_id=member.subject_id, agent_id=agent, run_id=run
         ):
             result = memory.add(cleaned, user_id=member.subject_id, agent_id=agent, run_id=run, metadata=meta,
-                                infer=infer)
+                                infer=False)
         ids = [item["id"] for item in result.get("results", []) if item.get("event", "ADD") != "DELETE"]
         return selectors.memory_get_many(member=member, memory_ids=ids)
 

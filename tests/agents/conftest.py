@@ -15,6 +15,17 @@ from memportal.agents.services import appkey_create
 from memportal.memory.client import platform_client
 from tests.factories import tenant
 
+COMPAT_CHECK = "test_the_generated_table_lists_every_method_of_every_client_and_is_current"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The compatibility-table check reads what the client tests (Python and TypeScript) recorded
+    in this run: it goes last, after pytest-django's own reordering."""
+    check = [item for item in items if item.name == COMPAT_CHECK]
+    if check:
+        items[:] = [item for item in items if item.name != COMPAT_CHECK] + check
+
 
 @pytest.fixture
 def make_key(db) -> Callable[..., str]:
@@ -56,3 +67,15 @@ def mem0_client(live_api) -> Callable[[str], object]:
 def texts(result) -> set[str]:
     items = result["results"] if isinstance(result, dict) else result
     return {m["memory"] for m in items}
+
+
+@pytest.fixture
+def fake_llm(settings):
+    """MEMPORTAL_LLM=openai pointed at a scripted OpenAI-compatible server on loopback
+    (tests/llm_server.py). mem0_backend.get_memory builds a new mem0 Memory for these settings."""
+    from tests.llm_server import fake_llm_server
+
+    with fake_llm_server() as llm:
+        settings.MEMPORTAL = {**settings.MEMPORTAL, "LLM": "openai", "LLM_BASE_URL": llm.base_url,
+                              "LLM_API_KEY": "test-key", "LLM_MODEL": "fake-model"}
+        yield llm

@@ -60,3 +60,15 @@ def test_paused_memory_stores_nothing(client, signed_in):
 def test_it_needs_sign_in(client):
     assert client.get("/assistant/").status_code == 302
     assert client.post("/assistant/turn/", {}).status_code == 302
+
+
+def test_with_a_language_model_the_reply_is_the_models_and_the_turn_is_inferred(client, owner, fake_llm):
+    client.login(username=owner.user.username, password=PASSWORD)
+    _turn(client, "I live in Berlin")
+    page = _turn(client, "I live in Paris").content.decode()
+    assert "Noted." in page  # the scripted model's reply
+    stored = selectors.memory_list(member=owner.member, agent_id="travel_planner").items
+    assert [m.text for m in stored] == ["I live in Paris"]  # the model's UPDATE, not a second memory
+    fake_llm.fail = True
+    assert _turn(client, "I like jazz").status_code == 200  # the page says so; nothing stored
+    assert len(selectors.memory_list(member=owner.member, agent_id="travel_planner").items) == 1

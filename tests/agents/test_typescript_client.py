@@ -17,6 +17,7 @@ import pytest
 
 from memportal.agents.services import appkey_create
 from memportal.memory.models import MemoryFeedback
+from tests.agents import compat
 from tests.factories import tenant
 
 JS = Path(__file__).resolve().parents[1] / "js"
@@ -30,8 +31,13 @@ def _run(host: str, key: str, foreign: str) -> dict[str, dict]:
     done = subprocess.run(["node", str(JS / "client_methods.mjs"), host, key, foreign], capture_output=True,
                           text=True, timeout=120, env=env, cwd=JS)
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    assert lines, done.stderr[-2000:]
-    return {line["method"]: line for line in lines}
+    assert len(lines) > 1, done.stderr[-2000:]
+    steps = {line["method"]: line for line in lines[1:]}
+    compat.results_save("typescript", methods=lines[0]["methods"], steps={
+        name: compat.outcome(ok=step["ok"], status=step.get("status"), detail=step.get("detail", ""))
+        for name, step in steps.items()
+    })
+    return steps
 
 
 def test_every_typescript_method_works_or_answers_a_documented_json_error(live_server):
@@ -44,24 +50,28 @@ def test_every_typescript_method_works_or_answers_a_documented_json_error(live_s
                             content_type="application/json", headers={"Authorization": f"Token {other}"}
                             ).json()["results"][0]["id"]
     results = _run(live_server.url, key, foreign)
-    works = ["ping", "add", "add_second", "getAll", "search", "get", "update", "history", "feedback", "batchUpdate",
-             "users", "getProject", "createMemoryExport", "delete", "batchDelete", "deleteAll", "getAll_after",
-             "createWebhook", "getWebhooks", "updateWebhook", "deleteWebhook", "getWebhooks_after"]
+    works = ["ping", "add", "add:second memory", "getAll", "search", "get", "update", "history", "feedback",
+             "batchUpdate", "users", "getProject", "createMemoryExport", "getMemoryExport", "deleteUsers", "deleteUser",
+             "delete", "batchDelete", "deleteAll", "getAll:after deleteAll",
+             "createWebhook", "getWebhooks", "updateWebhook", "deleteWebhook", "getWebhooks:after delete"]
     for method in works:
         assert results[method]["ok"], (method, results[method])
     assert {m["memory"] for m in results["getAll"]["result"]["results"]} == {
         "Dana prefers aisle seats", "Dana likes green tea"}
-    assert results["getAll_after"]["result"]["results"] == []
-    refused = ["get_foreign", "updateProject", "getProfile", "deleteUsers_no_args", "createWebhook_bad_url"]
+    assert results["getAll:after deleteAll"]["result"]["results"] == []
+    for method, step in results.items():  # every refusal is a JSON answer, never Django's HTML page
+        assert step["ok"] or (not step["html"] and step["json"]), (method, step)
+    refused = ["get:another tenant's memory id", "updateProject", "getProfile", "deleteUsers:no arguments",
+               "createWebhook:bad url"]
     for method in refused:
-        assert not results[method]["ok"] and not results[method]["html"], (method, results[method])
+        assert not results[method]["ok"], (method, results[method])
     assert "Jane" not in json.dumps(results)
-    assert "profiles" in results["getProfile"]["error"] and "url" in results["createWebhook_bad_url"]["error"]
+    assert "profiles" in results["getProfile"]["error"] and "url" in results["createWebhook:bad url"]["error"]
     hook = results["createWebhook"]["result"]
     assert hook["secret"].startswith("whsec_") and hook["project"] == "concierge_app"
     assert [h["webhookId"] for h in results["getWebhooks"]["result"]] == [hook["webhookId"]]  # the SDK camelCases
-    assert results["updateWebhook"]["result"]["eventTypes"] == ["memory_update"]
-    assert results["getWebhooks_after"]["result"] == []
-    assert "tenant-admin" in results["deleteUsers_no_args"]["error"]
+    assert results["updateWebhook"]["result"]["name"] == "compat-renamed"
+    assert results["getWebhooks:after delete"]["result"] == []
+    assert "tenant-admin" in results["deleteUsers:no arguments"]["error"]
     assert results["update"]["result"]["memory"] == "Dana prefers window seats"
     assert MemoryFeedback.objects.count() == 0  # erased with Dana's memories

@@ -36,9 +36,10 @@ def _imports_mem0(source: str) -> bool:
 
 
 def test_only_the_memory_service_imports_mem0():
+    # examples/ holds app servers' programs, which use the official client: that is the point.
     offenders = [
         str(rel) for rel, path in _python_files()
-        if rel.parts[:2] != ("memportal", "memory") and _imports_mem0(path.read_text())
+        if rel.parts[:2] != ("memportal", "memory") and rel.parts[0] != "examples" and _imports_mem0(path.read_text())
     ]
     assert offenders == []
 

@@ -22,7 +22,13 @@ from memportal.agents.models import AppKey
 from memportal.agents.ratelimit import rate_limit_wait
 from memportal.agents.services import appkey_touch
 from memportal.memory.api_selectors import ANY, Clause
-from memportal.memory.errors import InvalidInput, MembershipEnded, MemoryLocked, MemoryNotFound
+from memportal.memory.errors import (
+    InvalidInput,
+    LanguageModelFailed,
+    MembershipEnded,
+    MemoryLocked,
+    MemoryNotFound,
+)
 from memportal.memory.validation import MAX_JSON_DEPTH, has_surrogate, json_node_problem, json_nodes, json_path
 
 from .filters import RawClause
@@ -93,6 +99,8 @@ def api_view(methods: tuple[str, ...]) -> Callable:
                 return error_response(423, str(exc))
             except MembershipEnded as exc:
                 return error_response(410, str(exc))
+            except LanguageModelFailed as exc:
+                return error_response(502, str(exc))
             except RequestDataTooBig:
                 return error_response(413, "Request body too large.")
 

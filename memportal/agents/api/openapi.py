@@ -82,7 +82,7 @@ MESSAGE_OUT = {"type": "object", "properties": {"message": {"type": "string"}}}
 
 #: Refused with a JSON 501 naming the feature (docs/api.md says why).
 UNIMPLEMENTED = [
-    "POST /v1/summary/ (get_summary: needs an LLM; with one, not implemented yet)",
+    "POST /v1/summary/ without MEMPORTAL_LLM (get_summary: a summary needs a language model)",
     "/v2/profiles/* and /v2/entities/user/{id}/profile/ (profiles: memportal keeps memories, not profiles)",
     "PATCH /api/v1/orgs/organizations/{org}/projects/{project}/ (project settings: none to change)",
     "POST/PUT/DELETE .../projects/{project}/members/ (staff are managed by memportal's admins)",
@@ -204,6 +204,16 @@ def openapi_document() -> dict[str, Any]:
                 "properties": {"memory_id": {"type": "string", "format": "uuid"},
                                "feedback": {"enum": ["POSITIVE", "NEGATIVE", "VERY_NEGATIVE", None]},
                                "feedback_reason": {"type": ["string", "null"], "maxLength": 2000}}})},
+            "/v1/summary/": {"post": _op(
+                "get_summary: the configured language model summarizes the memories the filters select (501 "
+                "without MEMPORTAL_LLM)",
+                {"type": "object", "properties": {"status": {"type": "string"}, "summary": {"type": "string"},
+                                                  "memory_count": {"type": "integer"},
+                                                  "total_memories": {"type": "integer"},
+                                                  "user_ids": {"type": "array", "items": {"type": "string"}}}},
+                body={"type": "object", "required": ["filters"], "additionalProperties": False,
+                      "properties": {"filters": {"$ref": "#/components/schemas/Filters"},
+                                     "org_id": {"type": "string"}, "project_id": {"type": "string"}}})},
             "/v1/events/": {"get": _op("Event feed: adds, updates, deletes, erasures (no text)", {"type": "object"},
                                        params=[_q("page", {"type": "integer", "minimum": 1, "maximum": 1000000}),
                                                _q("page_size", {"type": "integer", "minimum": 1, "maximum": 1000})])},

@@ -187,15 +187,40 @@ def feedback(request: HttpRequest) -> JsonResponse:
 
 
 # --- summary and profiles ---------------------------------------------------------------------------
+#: Most memories (the newest) one summary reads; the answer says when there were more.
+SUMMARY_MAX_MEMORIES = 200
+
+
 @api_view(("POST",))
 def summary(request: HttpRequest) -> JsonResponse:
-    require(request, "read")
-    json_body(request, allowed=frozenset({"filters", "org_id", "project_id"}))
+    """``get_summary(filters)``: the configured language model summarizes the memories the filters
+    select (the v2 grammar of get_all, inside the key's tenant). Without a model: an honest 501."""
+    key = require(request, "read")
+    data = json_body(request, allowed=frozenset({"filters", "org_id", "project_id"}))
     from memportal.agents import llm
 
     if not llm.llm_enabled():
         return _not_available("Summaries", "they need a language model and none is configured (MEMPORTAL_LLM).")
-    return _not_available("Summaries", "summaries with a language model are not implemented yet.")
+    from .views import _looked, _page_dicts, _selection
+
+    selection = _selection(key, data.get("filters"), {})
+    page = api_selectors.memory_list_where(tenant=key.tenant, clauses=selection.clauses, page=1,
+                                           page_size=SUMMARY_MAX_MEMORIES, condition=selection.condition) \
+        if selection.clauses else None
+    records = list(reversed(page.items)) if page else []  # oldest first reads as a story
+    if not records:
+        return JsonResponse({"status": "completed", "summary": "", "memory_count": 0, "total_memories": 0,
+                             "user_ids": []})
+    _looked(key, "summary", records, selection.clauses)
+    shown = _page_dicts(key.tenant, records)
+    people = sorted({d["user_id"] or "" for d in shown})
+    lines = [d["memory"] if len(people) == 1 else f"[{d['user_id']}] {d['memory']}" for d in shown]
+    try:
+        text = llm.summary_write(lines=lines)
+    except llm.LLMUnavailable as exc:
+        raise ApiError(502, f"The language model failed: {exc}") from exc
+    return JsonResponse({"status": "completed", "summary": text, "memory_count": len(records),
+                         "total_memories": page.total, "user_ids": people})
 
 
 @api_view(("GET", "POST", "PUT", "PATCH", "DELETE"))

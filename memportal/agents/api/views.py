@@ -126,21 +126,38 @@ def _add(request: HttpRequest) -> JsonResponse:
         raise ApiError(400, "user_id is required: memportal stores memories for a person.", "user_id")
     if scope.get("app_id") not in (None, key.tenant.slug):
         raise ApiError(404, NOT_FOUND, "app_id")
+    plan = None
+    if infer:  # a language model, if configured, is asked before the transaction: it may take seconds
+        # a person who stopped this app remembering them is refused (423) before paying for the model
+        known = access.access_member_for_key(key=key, external_id=scope["user_id"], create=False,
+                                             intent=access.WRITE)
+        plan = services.memory_infer_plan(member=known, messages=messages, agent_id=scope.get("agent_id"),
+                                          run_id=scope.get("run_id"))
     with transaction.atomic():
         member = access.access_member_for_key(
             key=key, external_id=scope["user_id"], create=True, intent=access.WRITE
         )
         outcome = services.memory_remember(
             member=member, messages=messages, agent_id=scope.get("agent_id"), run_id=scope.get("run_id"),
-            metadata=metadata or None, infer=infer,
+            metadata=metadata or None, infer=infer, plan=plan,
         )
-    results = [{**r.as_dict(user_id=member.external_id), "event": "ADD"} for r in outcome.added]
+    user = member.external_id
+    results = [{**r.as_dict(user_id=user), "event": "ADD"} for r in outcome.added]
     if access.key_may(key=key, permission="read") and not member.reads_stopped:
-        # The existing memory is shown to a key that may read it, and that is a look.
-        results += [{**r.as_dict(user_id=member.external_id), "event": "NOOP"} for r in outcome.unchanged]
-        _looked(key, "get", outcome.unchanged)
-    else:  # a write-only key (or a person who stopped it reading) learns only that nothing new was stored
-        results += [{"id": None, "memory": r.text, "user_id": member.external_id, "event": "NOOP"}
+        # Existing memories are shown to a key that may read them, and that is a look.
+        results += [{**r.as_dict(user_id=user), "event": "UPDATE", "previous_memory": before}
+                    for r, before in outcome.updated]
+        results += [{**r.as_dict(user_id=user), "event": "DELETE"} for r in outcome.deleted]
+        results += [{**r.as_dict(user_id=user), "event": "NOOP"} for r in outcome.unchanged]
+        _looked(key, "get", [*(r for r, _ in outcome.updated), *outcome.deleted, *outcome.unchanged])
+    else:  # a write-only key (or a person who stopped it reading) learns what happened,
+        # never the id or text of what was already there
+        # (offline, a NOOP's text is exactly the message the app just sent; a model's may not be)
+        said = outcome.inference == "skipped"
+        results += [{"id": None, "memory": None, "user_id": user, "event": event}
+                    for event, n in (("UPDATE", len(outcome.updated)), ("DELETE", len(outcome.deleted)))
+                    for _ in range(n)]
+        results += [{"id": None, "memory": r.text if said else None, "user_id": user, "event": "NOOP"}
                     for r in outcome.unchanged]
     answer: dict[str, Any] = {"results": results, "inference": outcome.inference}
     if outcome.inference == "skipped":
