@@ -74,7 +74,8 @@ def test_reads_naming_nobody_leave_a_stopped_reading_person_out(world):
         ("post", "/v2/memories/", {"filters": {"user_id": "*"}}),
         ("post", "/v2/memories/", {"filters": {"agent_id": "chef"}}),  # an agent only
         ("post", "/v2/memories/", {"filters": {"run_id": "r1"}}),
-        ("post", "/v2/memories/search/", {"query": "secret stopped reading", "filters": {"agent_id": "chef"}}),
+        ("post", "/v2/memories/search/", {"query": "secret stopped reading", "filters": {"agent_id": "chef"},
+                                          "threshold": 0}),  # the floor off: every memory in scope
         ("post", "/v1/exports/get/", {"filters": {"agent_id": "*"}}),
         ("get", "/v1/entities/", None),
     ):
