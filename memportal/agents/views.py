@@ -67,9 +67,16 @@ def appkey_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@never_cache
+@require_http_methods(["GET", "POST"])
 def appkey_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what revoking this key breaks, and a button (no JavaScript needed). POST: revoke."""
     key = access.access_app_key(user=request.user, key_id=pk, write=True)
+    if key.revoked_at is not None:
+        messages.info(request, f"Key “{key.name}” is already revoked.")
+        return redirect(f"{reverse('agents:keys')}?{urlencode({'tenant': key.tenant.slug})}")
+    if request.method == "GET":
+        return render(request, "agents/key_revoke_confirm.html", {"key": key})
     appkey_revoke(key=key)
     messages.success(request, f"Key “{key.name}” revoked: it stops working immediately, and so do its portal links.")
     return redirect(f"{reverse('agents:keys')}?{urlencode({'tenant': key.tenant.slug})}")
