@@ -281,9 +281,17 @@ def pause(request: HttpRequest, member: Membership) -> HttpResponse:
 @person_required
 @require_GET
 def access_log(request: HttpRequest, member: Membership) -> HttpResponse:
+    records = list(access_records_for_member(member=member)[:200])
+    for r in records:
+        # The person's own memories among those shown, not the whole staff view. Records written
+        # before per-person counts existed know it only when the view showed one person alone.
+        r.yours = r.shown_per_subject.get(member.subject_id)
+        if r.yours is None and r.subject_ids == [member.subject_id]:
+            r.yours = r.memories_shown
     return render(request, "you/access.html", {
         "member": member,
-        "records": access_records_for_member(member=member)[:200],
+        "records": records,
+        "person_names": {member.subject_id: "you"},
         "key_reads": key_reads_for_member(member=member)[:200],
     })
 
