@@ -27,7 +27,9 @@ from . import llm
 from .forms import AGENTS, AppKeyForm, TurnForm
 from .selectors import appkeys_for_tenant
 from .services import appkey_create, appkey_revoke, portal_token_redeem
+from .statements import statements_only
 
+LAST_TURN_SESSION_KEY = "assistant_last_turn"  # the reply shown after a no-JavaScript form post
 TENANT_SESSION_KEY = "you_tenant"  # the "your data" pages' tenant switcher (memportal.you.selectors)
 AGENT_IDS = {a for a, _ in AGENTS}
 
@@ -144,18 +146,21 @@ def assistant(request: HttpRequest) -> HttpResponse:
         run_id = None
     if run_id is None:
         return redirect(f"{reverse('agents:assistant')}?{urlencode({'agent': agent, 'run': _new_run_id()})}")
+    last_turn = request.session.pop(LAST_TURN_SESSION_KEY, None)
+    if last_turn and last_turn.get("run_id") != run_id:
+        last_turn = None
     sessions = selectors.memory_scope_counts(member=member, key="run_id", agent_id=agent)
     history = selectors.memory_list(member=member, agent_id=agent, run_id=run_id, page_size=50).items
     return render(request, "agents/assistant.html", {
         "agents": AGENTS, "agent": agent, "run_id": run_id, "sessions": sessions,
         "history": list(reversed(history)), "form": TurnForm(initial={"agent": agent, "run_id": run_id}),
-        "offline": not llm.llm_enabled(), "paused": member.memory_paused,
+        "offline": not llm.llm_enabled(), "paused": member.memory_paused, "last_turn": last_turn,
     })
 
 
 def _offline_reply(recalled: list[Any]) -> str:
     if not recalled:
-        return "(Offline: no language model is configured.) Nothing relevant recalled yet; your message was stored."
+        return "(Offline: no language model is configured.) Nothing relevant recalled yet."
     return "(Offline: no language model is configured.) Here is what I recalled for this message; see the list."
 
 
@@ -178,6 +183,13 @@ def assistant_turn(request: HttpRequest) -> HttpResponse:
     recalled = [r for r in recalled if r.score is None or r.score >= 0.1]
     context["recalled"] = recalled
     exchange = [{"role": "user", "content": message}]
+    if not llm.llm_enabled():
+        # Without a language model nothing extracts facts, so the message itself would be stored:
+        # keep only its statements ("I am vegetarian."), never a question or a request to the
+        # assistant ("Can you suggest a dinner place tonight?"), which says nothing about the person.
+        facts = statements_only(message)
+        context["skipped_question"] = facts != message.strip()
+        exchange = [{"role": "user", "content": facts}] if facts else []
     if llm.llm_enabled():
         try:
             reply = llm.chat_reply(agent_id=agent, message=message, recalled=recalled)
@@ -190,11 +202,27 @@ def assistant_turn(request: HttpRequest) -> HttpResponse:
         # Offline the canned reply is not stored: it would only echo memories back as new ones.
         context["reply"] = _offline_reply(recalled)
     try:
-        context["stored"] = services.memory_add(member=member, messages=exchange, agent_id=agent, run_id=run_id)
+        if not exchange and member.memory_paused:
+            raise MemoryPaused()
+        context["stored"] = (services.memory_add(member=member, messages=exchange, agent_id=agent, run_id=run_id)
+                             if exchange else [])
     except MemoryPaused:
         context["paused"] = True
     except (MembershipEnded, InvalidInput):
         context["not_stored"] = True
     if not request.htmx:
+        # A plain form post (no JavaScript): show this turn on the page it redirects to (POST,
+        # redirect, GET, so a reload does not send the message again).
+        request.session[LAST_TURN_SESSION_KEY] = _turn_for_session(context, run_id=run_id)
         return redirect(f"{reverse('agents:assistant')}?{urlencode({'agent': agent, 'run': run_id})}")
     return render(request, "agents/_turn.html", context)
+
+
+def _turn_for_session(context: dict[str, Any], *, run_id: str) -> dict[str, Any]:
+    """The turn's template context as JSON-able values (the session serialises to JSON)."""
+    turn = {k: context.get(k) for k in ("message", "reply", "offline", "llm_failed", "paused", "not_stored",
+                                         "skipped_question")}
+    turn["recalled"] = [{"text": r.text, "run_id": r.run_id} for r in context.get("recalled", [])]
+    turn["stored"] = [None] * len(context.get("stored") or [])  # only its length is shown
+    turn["run_id"] = run_id
+    return turn
