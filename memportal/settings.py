@@ -190,6 +190,7 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
 }
 LOGIN_REDIRECT_URL = "you:list"
+ACCOUNT_ADAPTER = "memportal.accounts.adapter.AccountAdapter"  # staff land on their work
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 MAILERS = {
     "default": {

@@ -167,12 +167,13 @@ def new_page(browser, live_server, *, viewport: dict[str, int] = DESKTOP, javasc
     return page
 
 
-def sign_in(page, email: str, password: str) -> None:
+def sign_in(page, email: str, password: str, *, then: str = "**/you/") -> None:
+    """Sign in; ``then`` is where the person lands (staff without memories: their work)."""
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/you/")
+    page.wait_for_url(then)
 
 
 def reauthenticate(page, password: str, *, screenshot: str, then: str) -> None:
