@@ -111,7 +111,8 @@ def audit(request: HttpRequest, slug: str) -> HttpResponse:
         "rows": [(r, labels.get(r.subject_id, r.subject_id)) for r in shown],
         "person_counts": [(c, labels.get(c.value, c.value)) for c in context.get("person_counts", [])],
         "filter_in_use": in_use,
-        "person_names": {chosen: labels.get(chosen, chosen)} if chosen else {},
+        # Staff see whom by label and by subject id (the id the access log and exports carry).
+        "person_names": {chosen: f"{labels[chosen]} ({chosen})" if chosen in labels else chosen} if chosen else {},
         "export_jobs": access.export_jobs_visible(user=request.user, tenant=tenant)[:5],
         "audit_report": access.audit_reports_visible(user=request.user, tenant=tenant).first(),
         "page_query": _filter_query(request),
