@@ -57,6 +57,7 @@ _refusal = settings_refusal(
 if _refusal:
     raise ImproperlyConfigured(_refusal)
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+CSRF_FAILURE_VIEW = "memportal.errors.csrf_failure"  # the branded 403 page, with the reason
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -124,6 +125,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "memportal.accounts.context_processors.roles",
             ],
+            # The site's one date format ({{ value|when }} / {% when value %}), in every template.
+            "builtins": ["memportal.templatetags.when"],
         },
     },
 ]
@@ -187,6 +190,7 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
 }
 LOGIN_REDIRECT_URL = "you:list"
+ACCOUNT_ADAPTER = "memportal.accounts.adapter.AccountAdapter"  # staff land on their work
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 MAILERS = {
     "default": {

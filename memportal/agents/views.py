@@ -33,7 +33,9 @@ from . import llm
 from .forms import AGENTS, AppKeyForm, TurnForm
 from .selectors import appkeys_for_tenant
 from .services import appkey_create, appkey_revoke, portal_token_redeem
+from .statements import statements_only
 
+LAST_TURN_SESSION_KEY = "assistant_last_turn"  # the reply shown after a no-JavaScript form post
 TENANT_SESSION_KEY = "you_tenant"  # the "your data" pages' tenant switcher (memportal.you.selectors)
 AGENT_IDS = {a for a, _ in AGENTS}
 
@@ -73,9 +75,16 @@ def appkey_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@never_cache
+@require_http_methods(["GET", "POST"])
 def appkey_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what revoking this key breaks, and a button (no JavaScript needed). POST: revoke."""
     key = access.access_app_key(user=request.user, key_id=pk, write=True)
+    if key.revoked_at is not None:
+        messages.info(request, f"Key “{key.name}” is already revoked.")
+        return redirect(f"{reverse('agents:keys')}?{urlencode({'tenant': key.tenant.slug})}")
+    if request.method == "GET":
+        return render(request, "agents/key_revoke_confirm.html", {"key": key})
     appkey_revoke(key=key)
     messages.success(request, f"Key “{key.name}” revoked: it stops working immediately, and so do its portal links.")
     return redirect(f"{reverse('agents:keys')}?{urlencode({'tenant': key.tenant.slug})}")
@@ -143,18 +152,22 @@ def assistant(request: HttpRequest) -> HttpResponse:
         run_id = None
     if run_id is None:
         return redirect(f"{reverse('agents:assistant')}?{urlencode({'agent': agent, 'run': _new_run_id()})}")
+    last_turn = request.session.pop(LAST_TURN_SESSION_KEY, None)
+    if last_turn and last_turn.get("run_id") != run_id:
+        last_turn = None
     sessions = selectors.memory_scope_counts(member=member, key="run_id", agent_id=agent)
     history = selectors.memory_list(member=member, agent_id=agent, run_id=run_id, page_size=50).items
     return render(request, "agents/assistant.html", {
         "agents": AGENTS, "agent": agent, "run_id": run_id, "sessions": sessions,
         "history": list(reversed(history)), "form": TurnForm(initial={"agent": agent, "run_id": run_id}),
         "offline": not llm.llm_enabled(), "paused": member.memory_paused, "reads_stopped": member.reads_stopped,
+        "last_turn": last_turn,
     })
 
 
 def _offline_reply(recalled: list[Any]) -> str:
     if not recalled:
-        return "(Offline: no language model is configured.) Nothing relevant recalled yet; your message was stored."
+        return "(Offline: no language model is configured.) Nothing relevant recalled yet."
     return "(Offline: no language model is configured.) Here is what I recalled for this message; see the list."
 
 
@@ -181,6 +194,13 @@ def assistant_turn(request: HttpRequest) -> HttpResponse:
     recalled = [r for r in recalled if r.score is None or r.score >= 0.1]
     context["recalled"] = recalled
     exchange = [{"role": "user", "content": message}]
+    if not llm.llm_enabled():
+        # Without a language model nothing extracts facts, so the message itself would be stored:
+        # keep only its statements ("I am vegetarian."), never a question or a request to the
+        # assistant ("Can you suggest a dinner place tonight?"), which says nothing about the person.
+        facts = statements_only(message)
+        context["skipped_question"] = facts != message.strip()
+        exchange = [{"role": "user", "content": facts}] if facts else []
     if llm.llm_enabled():
         try:
             reply = llm.chat_reply(agent_id=agent, message=message, recalled=recalled)
@@ -193,7 +213,10 @@ def assistant_turn(request: HttpRequest) -> HttpResponse:
         # Offline the canned reply is not stored: it would only echo memories back as new ones.
         context["reply"] = _offline_reply(recalled)
     try:
-        context["stored"] = services.memory_add(member=member, messages=exchange, agent_id=agent, run_id=run_id)
+        if not exchange and member.memory_paused:
+            raise MemoryPaused()
+        context["stored"] = (services.memory_add(member=member, messages=exchange, agent_id=agent, run_id=run_id)
+                             if exchange else [])
     except MemoryPaused:
         context["paused"] = True
     except (MembershipEnded, InvalidInput):
@@ -201,5 +224,18 @@ def assistant_turn(request: HttpRequest) -> HttpResponse:
     except LanguageModelFailed:  # the model could not extract facts: nothing stored, the page says so
         context["llm_failed"] = context["not_stored"] = True
     if not request.htmx:
+        # A plain form post (no JavaScript): show this turn on the page it redirects to (POST,
+        # redirect, GET, so a reload does not send the message again).
+        request.session[LAST_TURN_SESSION_KEY] = _turn_for_session(context, run_id=run_id)
         return redirect(f"{reverse('agents:assistant')}?{urlencode({'agent': agent, 'run': run_id})}")
     return render(request, "agents/_turn.html", context)
+
+
+def _turn_for_session(context: dict[str, Any], *, run_id: str) -> dict[str, Any]:
+    """The turn's template context as JSON-able values (the session serialises to JSON)."""
+    turn = {k: context.get(k) for k in ("message", "reply", "offline", "llm_failed", "paused", "not_stored",
+                                         "skipped_question")}
+    turn["recalled"] = [{"text": r.text, "run_id": r.run_id} for r in context.get("recalled", [])]
+    turn["stored"] = [None] * len(context.get("stored") or [])  # only its length is shown
+    turn["run_id"] = run_id
+    return turn

@@ -31,6 +31,11 @@ class AccessRecord(models.Model):
     subject_ids = ArrayField(models.CharField(max_length=40), default=list,
                              help_text="Whose memories were shown (mem0 subject ids).")
     memories_shown = models.PositiveIntegerField(default=0)
+    shown_per_subject = models.JSONField(
+        default=dict, blank=True,
+        help_text="How many of the memories shown were each person's ({subject id: count}), so a "
+                  "person's 'Who looked' counts their own memories, not the whole view.",
+    )
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

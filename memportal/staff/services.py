@@ -7,6 +7,7 @@ import io
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -37,15 +38,21 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def access_record_write(
     *, tenant: Tenant, actor: AbstractBaseUser, action: str, flt: AuditFilter | dict[str, Any],
     subject_ids: Iterable[str], memories_shown: int, extra: dict[str, Any] | None = None,
+    per_subject: dict[str, int] | None = None,
 ) -> AccessRecord:
+    """``subject_ids``: one entry per memory shown (so each person's share is counted), or give
+    ``per_subject`` ({subject id: count}) when the counts come from a query."""
     filters = flt.as_dict() if isinstance(flt, AuditFilter) else dict(flt)
     if extra:
         filters.update(extra)
     filters = filters_without_text(filters)
+    if per_subject is None:
+        per_subject = dict(Counter(s for s in subject_ids if s))
+    per_subject = {s: n for s, n in per_subject.items() if s}
     return AccessRecord.objects.create(
         tenant=tenant, actor=actor if actor.is_authenticated else None,
         actor_label=getattr(actor, "email", "") or str(actor), action=action, filters=filters,
-        subject_ids=sorted({s for s in subject_ids if s}), memories_shown=memories_shown,
+        subject_ids=sorted(per_subject), memories_shown=memories_shown, shown_per_subject=per_subject,
     )
 
 
@@ -166,10 +173,10 @@ def export_stream_start(
     *, tenant: Tenant, actor: AbstractBaseUser, flt: AuditFilter, fmt: str
 ) -> tuple[AccessRecord, Iterator[str]]:
     """Log the export (whose memories it holds) before the first byte, then hand back the stream."""
-    subjects, count = tenant_selectors.tenant_subject_counts(tenant=tenant, flt=flt)
+    tally = tenant_selectors.tenant_subject_tally(tenant=tenant, flt=flt)
     record = access_record_write(
-        tenant=tenant, actor=actor, action=AccessRecord.Action.EXPORT, flt=flt, subject_ids=subjects,
-        memories_shown=count, extra={"format": fmt, "delivery": "download"},
+        tenant=tenant, actor=actor, action=AccessRecord.Action.EXPORT, flt=flt, subject_ids=tally,
+        memories_shown=sum(tally.values()), extra={"format": fmt, "delivery": "download"}, per_subject=tally,
     )
     return record, export_lines(tenant=tenant, flt=flt, fmt=fmt)
 
@@ -177,10 +184,15 @@ def export_stream_start(
 def export_file_downloaded(*, job: ExportJob, actor: AbstractBaseUser) -> AccessRecord:
     """Downloading a finished file is a look at everyone whose memories it holds (recorded when it
     was written), whoever downloads it: the person sees it on "Who looked"."""
+    # Each person's share of the file: counted when the job was requested (its access record).
+    requested = AccessRecord.objects.filter(
+        tenant=job.tenant, filters__job=str(job.pk), filters__delivery="file"
+    ).values_list("shown_per_subject", flat=True).first() or {}
+    per_subject = {s: requested.get(s, 0) for s in job.subject_ids}
     return access_record_write(
         tenant=job.tenant, actor=actor, action=AccessRecord.Action.EXPORT, flt=job.filters,
         subject_ids=job.subject_ids, memories_shown=job.written,
-        extra={"format": job.fmt, "delivery": "file download", "job": str(job.pk)},
+        extra={"format": job.fmt, "delivery": "file download", "job": str(job.pk)}, per_subject=per_subject,
     )
 
 
@@ -199,7 +211,8 @@ def export_job_path(job: ExportJob) -> Path:
 def export_job_create(*, tenant: Tenant, actor: AbstractBaseUser, flt: AuditFilter, fmt: str) -> ExportJob:
     if fmt not in ExportJob.Format.values:
         raise ValueError("unknown export format")
-    subjects, total = tenant_selectors.tenant_subject_counts(tenant=tenant, flt=flt)
+    tally = tenant_selectors.tenant_subject_tally(tenant=tenant, flt=flt)
+    total = sum(tally.values())
     with transaction.atomic():
         job = ExportJob.objects.create(
             tenant=tenant, requested_by=actor, fmt=fmt, filters=audit_filter_to_json(flt), total=total,
@@ -208,8 +221,8 @@ def export_job_create(*, tenant: Tenant, actor: AbstractBaseUser, flt: AuditFilt
         job.file_name = f"{tenant.slug}.{job.pk}.{fmt}"  # "." never occurs in a slug
         job.save(update_fields=["file_name"])
         access_record_write(
-            tenant=tenant, actor=actor, action=AccessRecord.Action.EXPORT, flt=flt, subject_ids=subjects,
-            memories_shown=total, extra={"format": fmt, "delivery": "file", "job": str(job.pk)},
+            tenant=tenant, actor=actor, action=AccessRecord.Action.EXPORT, flt=flt, subject_ids=tally,
+            memories_shown=total, extra={"format": fmt, "delivery": "file", "job": str(job.pk)}, per_subject=tally,
         )
         export_job_defer(job)
     return job
@@ -345,7 +358,8 @@ def export_files_erase(*, tenant: Tenant | None = None, expired_only: bool = Fal
                 path.unlink()
                 removed += 1
     if expired_only:
-        jobs.update(state=ExportJob.State.EXPIRED)
+        # A job an erasure removed keeps saying so after its expiry date passes.
+        jobs.exclude(state=ExportJob.State.ERASED).update(state=ExportJob.State.EXPIRED)
     else:
         jobs.delete()
     if tenant is not None:

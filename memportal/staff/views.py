@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -79,6 +80,14 @@ def audit(request: HttpRequest, slug: str) -> HttpResponse:
                 page = tenant_selectors.tenant_memory_page(
                     tenant=tenant, flt=flt, page=page_no, page_size=page_size, total=summary.total
                 )
+                if page.page > page.pages:
+                    # Past the last page (an old link, a hand-typed ?page=999): go to the last page
+                    # rather than show "10 match" above "No memories match". Nothing was shown,
+                    # so there is nothing to record.
+                    params = request.GET.copy()
+                    params["page"] = str(page.pages)
+                    messages.info(request, f"There is no page {page.page}: this is the last page, {page.pages}.")
+                    return redirect(f"{request.path}?{params.urlencode()}")
                 shown = page.items
                 context["page"] = page
                 in_use.update({"page": page.page, "page_size": page.page_size})
@@ -107,7 +116,8 @@ def audit(request: HttpRequest, slug: str) -> HttpResponse:
         "rows": [(r, labels.get(r.subject_id, r.subject_id)) for r in shown],
         "person_counts": [(c, labels.get(c.value, c.value)) for c in context.get("person_counts", [])],
         "filter_in_use": in_use,
-        "filter_person_label": labels.get(chosen, "") if chosen else "",
+        # Staff see whom by label and by subject id (the id the access log and exports carry).
+        "person_names": {chosen: f"{labels[chosen]} ({chosen})" if chosen in labels else chosen} if chosen else {},
         "export_jobs": access.export_jobs_visible(user=request.user, tenant=tenant)[:5],
         "audit_report": access.audit_reports_visible(user=request.user, tenant=tenant).first(),
         "page_query": _filter_query(request),
@@ -185,7 +195,9 @@ def _export_job(request: HttpRequest, slug: str, job_id) -> tuple:
 @require_GET
 def export_job_detail(request: HttpRequest, slug: str, job_id) -> HttpResponse:
     tenant, job = _export_job(request, slug, job_id)
-    return render(request, "staff/export_job.html", {"tenant": tenant, "job": job})
+    person = job.filters.get("person")
+    names = tenant_selectors.people_labels(tenant=tenant, subject_ids={person}) if person else {}
+    return render(request, "staff/export_job.html", {"tenant": tenant, "job": job, "person_names": names})
 
 
 @login_required
@@ -218,7 +230,8 @@ def audit_report_download(request: HttpRequest, slug: str, report_id) -> HttpRes
     services.access_record_write(
         tenant=tenant, actor=request.user, action=AccessRecord.Action.VIEW,
         flt={"audit_report": str(report.pk), "delivery": "download"},
-        subject_ids=[row.get("value", "") for row in report.counts.get("per_person", [])], memories_shown=0,
+        subject_ids=[], memories_shown=0,
+        per_subject={row.get("value", ""): 0 for row in report.counts.get("per_person", [])},
     )
     body = json.dumps({"report_id": str(report.pk), "created_at": report.created_at.isoformat(),
                        "run_seconds": report.run_seconds, **report.counts}, indent=2, sort_keys=True)

@@ -10,10 +10,10 @@ from datetime import datetime
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dates import MONTHS_3
 from django.utils.text import Truncator
 
 from memportal import access
+from memportal.dates import format_when, iso_when
 from memportal.memory import selectors
 from memportal.memory.errors import InvalidInput
 from memportal.memory.ledger import ledger_document
@@ -118,9 +118,8 @@ class MemoryRow:
 
 
 def _when_label(value: datetime) -> tuple[str, str]:
-    """``value|date:'c'`` and ``value|date:"j M Y, H:i"`` in the current time zone."""
-    local = timezone.localtime(value)
-    return local.isoformat(), f"{local.day} {str(MONTHS_3[local.month]).title()} {local.year}, {local:%H:%M}"
+    """``{% when value %}``'s two halves (memportal.dates: the site's one date format)."""
+    return iso_when(value), format_when(value)
 
 
 def memory_rows(*, records: list[MemoryRecord]) -> list[MemoryRow]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from allauth.account.decorators import reauthentication_required
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -187,10 +188,32 @@ def memory_delete(request: HttpRequest, member: Membership, memory_id: str) -> H
     except MemoryNotFound as exc:
         raise Http404("Memory not found.") from exc
     if request.htmx:
-        return render(request, "you/_deleted.html", {
-            "receipt": receipt, "all_total": selectors.memory_count(member=member),
-        })
+        return _deleted_response(request, member, receipt)
     return redirect(_receipt_url(receipt))
+
+
+def _deleted_response(request: HttpRequest, member: Membership, receipt: ErasureReceipt) -> HttpResponse:
+    """htmx removed the row: update the counts around it (out of band) for the list's filter."""
+    current = urlsplit(request.htmx.current_url or "")
+    params = QueryDict(current.query)
+    try:
+        agent, session = _filters(params)
+        page_no = max(1, int(params.get("page") or 1))
+    except (BadRequest, ValueError):
+        agent, session, page_no = None, None, 1
+    summary = selectors.memory_scope_summary(member=member)
+    total = summary.count(agent_id=agent, run_id=session)
+    # Rows still on screen: the page held min(PAGE_SIZE, what was left from its offset); one went.
+    shown = max(0, min(PAGE_SIZE, total + 1 - (page_no - 1) * PAGE_SIZE) - 1)
+    response = render(request, "you/_deleted.html", {
+        "receipt": receipt, "all_total": summary.total, "agent": agent, "session": session,
+        "agents": summary.agents(), "sessions": summary.sessions(agent_id=agent),
+        "shown": shown, "total": total,
+    })
+    if shown == 0 or current.path != reverse("you:list"):
+        # The page emptied (its empty state, the pager) or is not the list: reload it whole.
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required
@@ -286,9 +309,17 @@ def pause(request: HttpRequest, member: Membership) -> HttpResponse:
 @person_required
 @require_GET
 def access_log(request: HttpRequest, member: Membership) -> HttpResponse:
+    records = list(access_records_for_member(member=member)[:200])
+    for r in records:
+        # The person's own memories among those shown, not the whole staff view. Records written
+        # before per-person counts existed know it only when the view showed one person alone.
+        r.yours = r.shown_per_subject.get(member.subject_id)
+        if r.yours is None and r.subject_ids == [member.subject_id]:
+            r.yours = r.memories_shown
     return render(request, "you/access.html", {
         "member": member,
-        "records": access_records_for_member(member=member)[:200],
+        "records": records,
+        "person_names": {member.subject_id: "you"},
         "key_reads": key_reads_for_member(member=member)[:200],
     })
 

@@ -72,3 +72,20 @@ def test_with_a_language_model_the_reply_is_the_models_and_the_turn_is_inferred(
     fake_llm.fail = True
     assert _turn(client, "I like jazz").status_code == 200  # the page says so; nothing stored
     assert len(selectors.memory_list(member=owner.member, agent_id="travel_planner").items) == 1
+
+
+def test_offline_it_stores_statements_but_never_questions_or_requests(client, signed_in):
+    html = _turn(client, "Can you suggest a dinner place tonight?").content.decode()
+    assert "Stored 0 memories" in html and "Questions and requests" in html
+    _turn(client, "I am vegetarian. Could you book a table for two?")
+    stored = selectors.memory_list(member=signed_in.member, agent_id="travel_planner", run_id="trip-1").items
+    assert [m.text for m in stored] == ["I am vegetarian."]
+
+
+def test_without_javascript_the_form_post_shows_the_reply_once(client, signed_in):
+    response = client.post("/assistant/turn/", {"agent": "travel_planner", "run_id": "trip-1",
+                                                "message": "I love window seats"})
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
+    assert 'data-testid="last-turn"' in page and "I love window seats" in page and "Stored 1 memory" in page
+    assert 'data-testid="last-turn"' not in client.get(response.url).content.decode()  # a reload: gone

@@ -59,3 +59,23 @@ def test_a_known_demo_key_value_can_be_installed():
     raw = "mpk_demo0001_" + "d" * 40
     key, returned = appkey_create(tenant=tenant("concierge_app"), name="demo", raw_key=raw)
     assert returned == raw and key.prefix == "demo0001"
+
+
+def test_revoking_asks_first_and_a_get_changes_nothing(client, staff):
+    key, _ = appkey_create(tenant=tenant("concierge_app"), name="web backend")
+    _login(client, staff)
+    page = client.get(f"/api/keys/{key.pk}/revoke/")
+    assert page.status_code == 200 and "Revoke key “web backend”?" in page.content.decode()
+    key.refresh_from_db()
+    assert key.revoked_at is None
+    assert client.post(f"/api/keys/{key.pk}/revoke/").status_code == 302
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+
+
+def test_the_keys_page_links_the_api_guide_which_the_site_serves(client, staff):
+    _login(client, staff)
+    body = client.get("/api/keys/").content.decode()
+    assert 'href="/docs/api/"' in body and "docs/api.md" not in body
+    guide = client.get("/docs/api/")
+    assert guide.status_code == 200 and "<h1>The memory API" in guide.content.decode()

@@ -56,8 +56,7 @@ def test_an_admin_reauthenticates_types_the_app_id_and_watches_the_offboarding_r
         jane_messages = MemoryMessage.objects.filter(subject_id=jane.member.subject_id).count()
         total = ALICE_MEMORIES + BOB_MEMORIES
 
-        sign_in(page, admin.email, PASSWORD)
-        page.goto("/offboarding/")
+        sign_in(page, admin.email, PASSWORD, then="**/offboarding/")  # a superuser lands on their work
         page.locator('a[href="/offboarding/tenants/concierge_app/"]').click()
         dry_run = page.get_by_test_id("dry-run")
         dry_run.wait_for()

@@ -19,7 +19,7 @@ def test_staff_find_a_person_by_typing_and_filter_by_them(page):
     memory_add(member=bob.member, messages="bob is vegetarian", agent_id="food")
     memory_add(member=jane.member, messages="jane runs marathons")
 
-    sign_in(page, staff.email, PASSWORD)
+    sign_in(page, staff.email, PASSWORD, then="**/staff/")  # staff land on their work
     page.goto("/staff/concierge_app/")
     person_field = page.get_by_label("Person")
     person_field.fill("ali")

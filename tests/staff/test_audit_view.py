@@ -94,17 +94,33 @@ def test_the_exact_filter_in_use_and_counts_are_on_the_page(client, staff, memor
     body = client.get("/staff/concierge_app/", {"agent": "travel", "date_from": "2020-01-01",
                                                  "page_size": 25}).content.decode()
     assert 'data-testid="filter-in-use"' in body
-    for shown in ("<dt>agent</dt><dd><code>travel</code>", "<dt>date_from</dt><dd><code>2020-01-01</code>",
-                  "<dt>page_size</dt><dd><code>25</code>"):
+    for shown in ("<dt>Agent</dt><dd>travel</dd>", "<dt>From</dt><dd>1 Jan 2020</dd>"):
         assert shown in body
+    # Paging is not part of what was looked at: no internals ("page_size 25") in the filter.
+    start = body.index('data-testid="filter-in-use"')
+    filter_box = body[start:body.index("</dl>", start)]
+    assert "page" not in filter_box.lower() and "{" not in filter_box
     assert "alice@example.com" in body  # counts per person, labelled
 
 
 def test_paging_uses_page_and_page_size(client, staff, owner):
     services.memory_add(member=owner.member, messages=[{"role": "user", "content": f"fact {i}"} for i in range(5)])
     client.force_login(staff.user)
-    response = client.get("/staff/concierge_app/", {"page": 2, "page_size": 25})
+    response = client.get("/staff/concierge_app/", {"page": 1, "page_size": 25})
     assert response.status_code == 200
-    assert response.context["page"].total == 5 and response.context["page"].page == 2
-    assert response.context["rows"] == []
+    assert response.context["page"].total == 5 and response.context["page"].page == 1
+    assert len(response.context["rows"]) == 5
     assert client.get("/staff/concierge_app/", {"page_size": 7}).status_code == 400
+
+
+def test_a_page_past_the_end_goes_to_the_last_page_and_records_no_look(client, staff, owner):
+    services.memory_add(member=owner.member, messages=[{"role": "user", "content": f"fact {i}"} for i in range(5)])
+    client.force_login(staff.user)
+    response = client.get("/staff/concierge_app/", {"page": 999, "page_size": 25, "agent": ""})
+    assert response.status_code == 302
+    assert "page=1" in response["Location"] and "page_size=25" in response["Location"]
+    assert not AccessRecord.objects.exists()  # nothing was shown
+    followed = client.get(response["Location"])
+    body = followed.content.decode()
+    assert "There is no page 999" in body
+    assert "5 match" in body and "No memories match" not in body

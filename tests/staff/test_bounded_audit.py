@@ -137,7 +137,7 @@ def test_a_person_is_found_by_email_external_id_or_subject_id(client, staff, own
         assert AccessRecord.objects.latest("pk").filters["person"] == subject
     body = client.get(AUDIT, {"person": "alice@example.com"}).content.decode()
     assert "alice prefers window seats" in body and "bob is vegetarian" not in body
-    assert f"<dt>person</dt><dd><code>{owner.member.subject_id}</code> (alice@example.com)</dd>" in body
+    assert f"<dt>Person</dt><dd>alice@example.com ({owner.member.subject_id})</dd>" in body
 
 
 @pytest.mark.parametrize("params", [

@@ -64,3 +64,28 @@ def test_it_answers_404_for_a_missing_memory(alice_client, owner, alice_memory):
 
 def test_it_hides_the_confirm_page_for_another_persons_memory(alice_client, bob_memory):
     assert alice_client.get(reverse("you:delete", args=[bob_memory.id])).status_code == 404
+
+
+def test_an_htmx_delete_updates_the_counts_for_the_lists_filter(alice_client, owner):
+    from memportal.memory import services
+
+    for text, agent in (("a1", "chef"), ("a2", "chef"), ("a3", "travel")):
+        services.memory_add(member=owner.member, messages=text, agent_id=agent, run_id="r1")
+    target = next(m for m in services_list(owner) if m.text == "a1")
+    response = alice_client.post(reverse("you:delete", args=[target.id]), headers={
+        "HX-Request": "true", "HX-Current-URL": "http://testserver/you/?agent=chef"})
+    body = response.content.decode()
+    assert 'id="showing" hx-swap-oob="true"' in body and "Showing 1 of 1 matching" in body
+    assert 'id="memory-filters" hx-swap-oob="true"' in body and "chef (1)" in body and "travel (1)" in body
+    assert "HX-Refresh" not in response.headers
+
+    last = next(m for m in services_list(owner) if m.text == "a2")
+    emptied = alice_client.post(reverse("you:delete", args=[last.id]), headers={
+        "HX-Request": "true", "HX-Current-URL": "http://testserver/you/?agent=chef"})
+    assert emptied.headers["HX-Refresh"] == "true"  # the filter is empty now: show its empty state
+
+
+def services_list(member_person):
+    from memportal.memory import selectors
+
+    return selectors.memory_list(member=member_person.member, page_size=100).items

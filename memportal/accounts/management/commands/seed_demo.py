@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -11,6 +13,7 @@ from memportal.memory import selectors, services
 from memportal.memory.models import Membership, Tenant
 from memportal.memory.tenancy import membership_ensure
 
+DEFAULT_ADDR = "127.0.0.1:8000"  # bin/dev's default for MEMPORTAL_ADDR
 DEMO_PASSWORD = "memportal-demo-2026"  # noqa: S105 - printed demo credentials, development only
 # Documented demo keys (read + write) so the README's agent.py runs as printed. Development only.
 DEMO_API_KEYS = {
@@ -67,21 +70,40 @@ class Command(BaseCommand):
                 member = membership_ensure(user=user, tenant=tenants[slug], role=role)
                 if member.role != role:
                     Membership.objects.filter(pk=member.pk).update(role=role)
+                external = self._link_external_id(member, username)
+
                 if memories and selectors.memory_count(member=member) == 0:
                     for text, agent_id, run_id in memories:
                         services.memory_add(member=member, messages=text, agent_id=agent_id, run_id=run_id)
-                rows.append((f"{username}@example.com", slug, role, selectors.memory_count(member=member)))
+                rows.append((f"{username}@example.com", slug, role, external or "—",
+                             selectors.memory_count(member=member)))
             self._user("admin", superuser=True)
-            rows.append(("admin@example.com", "(all tenants)", "superuser", 0))
+            rows.append(("admin@example.com", "(all tenants)", "superuser", "—", 0))
             keys = self._api_keys(tenants)
 
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/accounts/login/"))
+        # bin/dev serves on MEMPORTAL_ADDR (default 127.0.0.1:8000): print the address it really uses.
+        addr = os.environ.get("MEMPORTAL_ADDR", "").strip() or DEFAULT_ADDR
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Sign in at http://{addr}/accounts/login/"))
         self.stdout.write(f"Password for every demo login: {DEMO_PASSWORD}\n")
-        self.stdout.write(f"{'email':32} {'tenant (app_id)':22} {'role':10} memories")
-        for email, slug, role, count in rows:
-            self.stdout.write(f"{email:32} {slug:22} {role:10} {count}")
+        self.stdout.write(f"{'email':32} {'tenant (app_id)':22} {'role':10} {'API user_id':14} memories")
+        for email, slug, role, external, count in rows:
+            self.stdout.write(f"{email:32} {slug:22} {role:10} {external:14} {count}")
         for slug, raw in keys.items():
             self.stdout.write(f"Demo API key for {slug}: {raw}")
+
+    def _link_external_id(self, member: Membership, username: str) -> str | None:
+        """The demo login is also the app's person ``username``: an app server's
+        ``user_id="alice"`` then writes to alice@example.com's page (as a portal link would join
+        them). Left alone when that id already belongs to someone else in the tenant."""
+        if member.user.is_staff or member.role != "member":
+            return member.external_id
+        if member.external_id is None and not member.external_id_hash:
+            taken = Membership.objects.filter(tenant=member.tenant, external_id=username,
+                                              ended_at__isnull=True).exists()
+            if not taken:
+                Membership.objects.filter(pk=member.pk).update(external_id=username)
+                member.external_id = username
+        return member.external_id
 
     def _user(self, username: str, superuser: bool = False):
         User = get_user_model()

@@ -12,6 +12,11 @@ def _bar(percent: int, width: int = 40) -> str:
     return "[" + "#" * filled + "-" * (width - filled) + f"] {percent:3d}%"
 
 
+def _n(count: int, singular: str, plural: str | None = None) -> str:
+    """"1 memory", "2 memories" (never "1 memories")."""
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
 class Command(BaseCommand):
     help = "Erase every memory of a tenant (app_id) in this process, with a progress bar and a receipt."
 
@@ -28,9 +33,10 @@ class Command(BaseCommand):
             raise CommandError(f"No tenant with app_id {app_id!r}.")
         dry = services.offboarding_dry_run(tenant=tenant)
         self.stdout.write(
-            f"{tenant.slug}: {dry.memories} memories of {dry.people_with_memories} people, "
-            f"{dry.history_rows} history rows, {dry.message_rows} message rows, {dry.export_files} export files, "
-            f"{dry.memberships_active} active memberships."
+            f"{tenant.slug}: {_n(dry.memories, 'memory', 'memories')} of "
+            f"{_n(dry.people_with_memories, 'person', 'people')}, {_n(dry.history_rows, 'history row')}, "
+            f"{_n(dry.message_rows, 'message row')}, {_n(dry.export_files, 'export file')}, "
+            f"{_n(dry.memberships_active, 'active membership')}."
         )
         if not yes:
             answer = input(f"Type the app_id ({tenant.slug}) to erase all of it: ")
@@ -48,10 +54,10 @@ class Command(BaseCommand):
             raise CommandError(f"Job {job.pk} is being run by worker {job.worker}; not running it twice.")
         self.stdout.write(f"\r{_bar(job.percent)} {job.memories_erased}/{job.memories_before}")
         self.stdout.write(
-            f"{job.get_state_display()}: erased {job.memories_erased} memories, "
-            f"{job.history_rows_erased} history rows, "
-            f"{job.message_rows_erased} message rows, {job.export_files_erased} export files; "
-            f"{job.memberships_ended} memberships ended. Verification: {job.verification.get('checks')}. "
+            f"{job.get_state_display()}: erased {_n(job.memories_erased, 'memory', 'memories')}, "
+            f"{_n(job.history_rows_erased, 'history row')}, "
+            f"{_n(job.message_rows_erased, 'message row')}, {_n(job.export_files_erased, 'export file')}; "
+            f"{_n(job.memberships_ended, 'membership')} ended. Verification: {job.verification.get('checks')}. "
             f"Receipt {job.erasure_receipt_id}."
         )
         if job.state != OffboardingJob.State.DONE:
