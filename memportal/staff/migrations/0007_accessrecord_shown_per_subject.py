@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('staff', '0005_exportjob_subject_ids'),
+        ('staff', '0006_access_setting_action'),
     ]
 
     operations = [
