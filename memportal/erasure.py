@@ -31,6 +31,12 @@ from django.utils import timezone
 
 from memportal.crypto import keyed_hash
 from memportal.memory.records import ENTITY_TABLE, TABLE
+from memportal.memory.versions import (
+    person_data_version_bump,
+    person_data_versions_count,
+    person_data_versions_delete,
+    tenant_data_version_bump,
+)
 
 log = logging.getLogger(__name__)
 
@@ -541,11 +547,27 @@ class Caches(_SqlStore):
         return cursor.fetchone()[0]
 
 
+class DataVersions(_SqlStore):
+    """The people's data-version rows (memory/versions.py), once their membership ends: a subject id
+    and a random token each. While the membership lasts, an erasure gives them a new token instead."""
+
+    name, label = "data_versions", "Page-cache versions of the people"
+
+    def applies(self, scope: Scope) -> bool:
+        return scope.ends_membership and not scope.narrowed
+
+    def erase(self, run: Run, cursor: Any) -> int:
+        return person_data_versions_delete(subject_ids=run.scope.subjects(cursor), cursor=cursor)
+
+    def count(self, scope: Scope, cursor: Any) -> int:
+        return person_data_versions_count(subject_ids=scope.subjects(cursor), cursor=cursor)
+
+
 #: Every store, in erase order (vectors first: their ids feed the history store).
 REGISTRY: tuple[Any, ...] = (
     Vectors(), History(), Feedback(), Messages(), Entities(), ExportFiles(), StaffSearchText(), ApiExportRequests(),
     ExternalIds(),
-    PersonLinks(), Sessions(), Caches(),
+    PersonLinks(), Sessions(), Caches(), DataVersions(),
 )
 VECTORS = REGISTRY[0]
 
@@ -562,7 +584,19 @@ def erase(*, scope: Scope, skip: Iterable[str] = ()) -> dict[str, int]:
             if store.name in skip or not store.applies(scope):
                 continue
             erased[store.name] = store.erase(run, cursor)
+    _data_version_bump(scope)
     return erased
+
+
+def _data_version_bump(scope: Scope) -> None:
+    """Every erasure, whoever runs it, makes cached views of the people in scope unreachable, in
+    the erasing transaction (memory/versions.py; the views are kept in no store: web-process memory
+    only). The tenant's token covers everyone in it; people who leave lose their own row instead
+    (DataVersions), and an ended membership's page is never served again."""
+    if scope.subject_ids is None:
+        tenant_data_version_bump(tenant_ids=[scope.tenant_id])
+    elif not DataVersions().applies(scope):
+        person_data_version_bump(subject_ids=scope.subject_ids)
 
 
 def account_traces_erase(*, user_id: int, email: str) -> dict[str, int]:
@@ -580,6 +614,8 @@ def erase_vectors_batch(*, scope: Scope, limit: int) -> tuple[int, int]:
     with connection.cursor() as cursor:
         memories = VECTORS.erase(run, cursor, limit=limit)
         history = History().erase(run, cursor) if run.memory_ids else 0
+    if memories:
+        _data_version_bump(scope)
     return memories, history
 
 
