@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from memportal.memory.errors import MembershipEnded
 from memportal.memory.models import ErasureReceipt, Membership, Tenant
+from memportal.memory.versions import data_version_sql
 
 if TYPE_CHECKING:
     from memportal.agents.models import AppKey, PortalToken, TenantDeleteJob
@@ -94,7 +95,9 @@ def person_memberships_all(*, user: AbstractBaseUser) -> list[Membership]:
     """All the person's memberships, active and ended (account erased there, or tenant offboarded)."""
     if not _authenticated(user):
         return []
-    return list(Membership.objects.filter(user=user).select_related("tenant").order_by("created_at", "pk"))
+    # data_version: the key of the person's cached pages (memory/versions.py), read with the rows.
+    return list(Membership.objects.filter(user=user).select_related("tenant").order_by("created_at", "pk")
+                .annotate(data_version=data_version_sql()))
 
 
 def access_receipt(*, user: AbstractBaseUser, receipt_id: Any) -> ErasureReceipt:

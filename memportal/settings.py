@@ -167,6 +167,10 @@ CACHES = {
     },
 }
 
+# Django's database sessions (logout-everywhere and erasure delete their rows), read per request
+# without the ORM's query building (memportal/accounts/sessions.py).
+SESSION_ENGINE = "memportal.accounts.sessions"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 TABLE = "memportal_data_version"
 
@@ -62,6 +63,17 @@ def person_data_version(*, subject_id: str, tenant_id: int) -> str:
         cursor.execute(f"SELECT key, token FROM {TABLE} WHERE key = ANY(%s)", [keys])
         found = {k: str(t) for k, t in cursor.fetchall()}
     return f"{found.get(keys[0], '0')}.{found.get(keys[1], '0')}"
+
+
+def data_version_sql() -> RawSQL:
+    """``person_data_version`` as an annotation for a Membership query: the page reads it with the
+    memberships it loads anyway, not in a query of its own."""
+    return RawSQL(  # noqa: S611 - constant SQL, no input
+        f"concat(coalesce((SELECT v.token::text FROM {TABLE} v WHERE v.key = 'p:' || memory_membership.subject_id),"
+        f" '0'), '.', coalesce((SELECT v.token::text FROM {TABLE} v"
+        " WHERE v.key = 't:' || memory_membership.tenant_id::text), '0'))",
+        [],
+    )
 
 
 def person_data_versions_delete(*, subject_ids: Iterable[str], cursor) -> int:

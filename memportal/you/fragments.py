@@ -26,8 +26,11 @@ CACHE_ALIAS = "you_fragments"
 
 
 def fragment_key(*, member: Membership, user_pk: Any, name: str, parts: tuple[Any, ...]) -> str:
-    """The key of one fragment of ``member``'s page. Costs one query (the data version)."""
-    version = person_data_version(subject_id=member.subject_id, tenant_id=member.tenant_id)
+    """The key of one fragment of ``member``'s page. The data version comes with the membership
+    (access.person_memberships_all reads it in the same query), else costs one query."""
+    version = getattr(member, "data_version", None) or person_data_version(
+        subject_id=member.subject_id, tenant_id=member.tenant_id
+    )
     vary = hashlib.blake2b(repr((member.tenant.name, parts)).encode(), digest_size=16).hexdigest()
     return f"you:{name}:{member.pk}:{member.subject_id}:{user_pk}:{version}:{vary}"
 
