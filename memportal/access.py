@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from memportal.memory.errors import MembershipEnded
 from memportal.memory.models import ErasureReceipt, Membership, Tenant
-from memportal.memory.versions import data_version_sql
+from memportal.memory.versions import memberships_with_data_version
 
 if TYPE_CHECKING:
     from memportal.agents.models import AppKey, PortalToken, TenantDeleteJob
@@ -95,9 +95,10 @@ def person_memberships_all(*, user: AbstractBaseUser) -> list[Membership]:
     """All the person's memberships, active and ended (account erased there, or tenant offboarded)."""
     if not _authenticated(user):
         return []
-    # data_version: the key of the person's cached pages (memory/versions.py), read with the rows.
-    return list(Membership.objects.filter(user=user).select_related("tenant").order_by("created_at", "pk")
-                .annotate(data_version=data_version_sql()))
+    # Membership.objects.filter(user=user).select_related("tenant").order_by("created_at", "pk"), plus
+    # each one's data version (the key of the person's cached pages), in one statement: this runs on
+    # every signed-in request (memory/versions.py).
+    return memberships_with_data_version(user_id=user.pk)
 
 
 def access_receipt(*, user: AbstractBaseUser, receipt_id: Any) -> ErasureReceipt:

@@ -11,12 +11,12 @@ from django.urls import reverse
 from memportal.memory.bulk import BulkMemory, memory_bulk_load
 from tests.factories import Person
 
-# session, user, memberships (once per request, the navigation reuses them), the person's data
-# version (you/fragments.py), one scan for all the counts (total, agents, sessions, this filter),
+# session, user, memberships (once per request, the navigation reuses them; with the person's data
+# version, you/fragments.py), one scan for all the counts (total, agents, sessions, this filter),
 # one page of rows.
-LIST_QUERIES = 6
+LIST_QUERIES = 5
 # The same page again, nothing written since: the list comes from the per-person fragment cache.
-LIST_QUERIES_CACHED = 4
+LIST_QUERIES_CACHED = 3
 
 
 def _load(who: Person, count: int) -> None:
