@@ -71,8 +71,9 @@ def _sessions(people: int) -> tuple[list[str], int]:
     return cookies, heavy_count
 
 
-def _cpu(server_pid: int, database: str) -> tuple[float, float]:
-    """CPU seconds used so far by the gunicorn workers and by the PostgreSQL backends serving ``database``.
+def _cpu(server_pid: int, database: str) -> dict[tuple[str, int], float]:
+    """CPU seconds used so far by each gunicorn worker and each PostgreSQL backend serving
+    ``database``, by process (``_cpu_delta`` compares two of these).
 
     Per-request CPU is what decides throughput on a shared 2-core machine, and unlike latency it
     barely moves when other processes compete for the cores.
@@ -86,13 +87,24 @@ def _cpu(server_pid: int, database: str) -> tuple[float, float]:
         except psutil.Error:
             return 0.0
 
-    workers = psutil.Process(server_pid).children(recursive=True)
-    py = sum(used(p) for p in workers)
-    pg = 0.0
+    out = {("py", p.pid): used(p) for p in psutil.Process(server_pid).children(recursive=True)}
     for proc in psutil.process_iter(["cmdline"]):
         cmd = " ".join(proc.info.get("cmdline") or [])
         if cmd.startswith("postgres: ") and f" {database} " in f"{cmd} ":
-            pg += used(proc)
+            out[("pg", proc.pid)] = used(proc)
+    return out
+
+
+def _cpu_delta(before: dict[tuple[str, int], float], after: dict[tuple[str, int], float]) -> tuple[float, float]:
+    """Python and PostgreSQL CPU seconds between two samples, process by process: a process that
+    started in between counts from zero, one that ended is left out (never a negative total)."""
+    py = pg = 0.0
+    for (kind, pid), seconds in after.items():
+        delta = max(0.0, seconds - before.get((kind, pid), 0.0))
+        if kind == "py":
+            py += delta
+        else:
+            pg += delta
     return py, pg
 
 
@@ -232,8 +244,7 @@ def run_http(
                 for label, (p, server) in servers.items():
                     cpu0 = _cpu(server.pid, database)
                     row = _wrk(wrk, script, p, conc, seconds)
-                    cpu1 = _cpu(server.pid, database)
-                    row["cpu_py_s"], row["cpu_pg_s"] = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
+                    row["cpu_py_s"], row["cpu_pg_s"] = _cpu_delta(cpu0, _cpu(server.pid, database))
                     row["load_average_1m"] = os.getloadavg()[0]
                     samples.setdefault((label, conc), []).append(row)
                     log(f"  http round {r + 1} {label} c={conc}: {row.get('requests_per_s')} req/s, "
