@@ -113,8 +113,10 @@ def main() -> int:
         # after the other tree, so ``memportal`` resolves there and ``bench.page`` here.
         here = Path(__file__).resolve().parent.parent
         app_dir = str(Path(args.app_dir).resolve())
+        argv = ["bench.page", "--requests", str(args.requests), "--people", str(args.people), "--top", str(args.top),
+                "--json", *(["--profile"] if args.profile else [])]
         code = (f"import runpy, sys; sys.path.insert(0, {app_dir!r}); "
-                f"sys.argv = ['bench.page', '--requests', '{args.requests}', '--people', '{args.people}', '--json']; "
+                f"sys.argv = {argv!r}; "
                 f"runpy.run_path({str(here / 'bench' / 'page.py')!r}, run_name='__main__')")
         return subprocess.run([sys.executable, "-c", code], cwd=app_dir, check=False).returncode
     os.environ["DJANGO_DEBUG"] = "0"
