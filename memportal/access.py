@@ -28,7 +28,7 @@ from memportal.memory.models import ErasureReceipt, Membership, Tenant
 from memportal.memory.versions import memberships_with_data_version
 
 if TYPE_CHECKING:
-    from memportal.agents.models import AppKey, PortalToken, TenantDeleteJob
+    from memportal.agents.models import AppKey, PortalToken, TenantDeleteJob, Webhook, WebhookDelivery
     from memportal.offboarding.models import OffboardingJob
     from memportal.staff.models import ExportJob, TenantAuditReport
 
@@ -192,6 +192,16 @@ def audit_reports_visible(*, user: AbstractBaseUser, tenant: Tenant) -> QuerySet
     return TenantAuditReport.objects.filter(tenant=tenant)
 
 
+def webhook_deliveries_visible(*, user: AbstractBaseUser, tenant: Tenant) -> QuerySet[WebhookDelivery]:
+    """The tenant's webhook deliveries (and, through them, their attempts), for anyone who may audit
+    the tenant (its staff, superusers); nothing for anyone else."""
+    from memportal.agents.models import WebhookDelivery
+
+    if not staff_tenants(user=user).filter(pk=tenant.pk).exists():
+        return WebhookDelivery.objects.none()
+    return WebhookDelivery.objects.filter(tenant=tenant)
+
+
 def access_audit_report(*, user: AbstractBaseUser, tenant: Tenant, report_id: Any) -> TenantAuditReport:
     """One stored audit report of this tenant, for its staff (superusers: any live tenant's); else NotFound."""
     report = audit_reports_visible(user=user, tenant=tenant).filter(pk=_uuid(report_id)).first()
@@ -267,6 +277,10 @@ def key_may(*, key: AppKey, permission: str) -> bool:
         return key.can_read
     if permission == "write":
         return key.can_write
+    if permission == "webhooks":
+        # Registering where the tenant's events go: a key that may both read and write (a
+        # webhook hears of every change); read-only and write-only keys may not.
+        return key.can_read and key.can_write
     if permission == "tenant_admin":
         creator = key.created_by
         return key.can_admin and creator is not None and creator.is_active and creator.is_superuser
@@ -316,6 +330,30 @@ def access_delete_job_for_key(*, key: AppKey, job_id: Any) -> TenantDeleteJob:
     if job is None:
         raise NotFound()
     return job
+
+
+def access_webhooks_project_for_key(*, key: AppKey, project_id: Any) -> Tenant:
+    """The platform's project id of webhooks paths is the key's tenant's app_id; any other is NotFound."""
+    if project_id != key.tenant.slug:
+        raise NotFound()
+    return key.tenant
+
+
+def access_webhook_for_key(*, key: AppKey, webhook_id: Any, manage: bool = False) -> Webhook:
+    """A live webhook of the key's tenant; NotFound alike for malformed, missing, deleted and other
+    tenants' ids. ``manage`` (update, delete): Forbidden unless the key may manage webhooks,
+    checked first, so a key that may not manage learns nothing about which ids exist."""
+    from memportal.agents.models import Webhook
+
+    if manage and not key_may(key=key, permission="webhooks"):
+        raise Forbidden("Managing webhooks needs a key with both read and write permission.")
+    if isinstance(webhook_id, bool) or not str(webhook_id).isdigit() or len(str(webhook_id)) > 18:
+        raise NotFound()
+    webhook = Webhook.objects.filter(pk=int(webhook_id), tenant_id=key.tenant_id, deleted_at__isnull=True
+                                     ).select_related("tenant").first()
+    if webhook is None:
+        raise NotFound()
+    return webhook
 
 
 def access_memory_for_key(*, key: AppKey, memory_id: Any) -> Membership:

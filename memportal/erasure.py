@@ -47,8 +47,10 @@ class Scope:
     """What one erasure covers. Built by the memory service from a membership or a tenant, never from input.
 
     ``subject_ids`` None means the whole tenant. ``agent_id``/``run_id``/``memory_id`` narrow a
-    person's erasure. ``ends_membership``: the people leave for good (account deletion,
-    offboarding), so their identifiers go too, not only their memories.
+    person's erasure. ``memory_ids``: exactly these memories (auto-delete and delete-by-date select
+    them by date first, so the recount checks the same ids); ``window`` (start or None, end): the
+    raw messages stored in that time, erased with them. ``ends_membership``: the people leave for
+    good (account deletion, offboarding), so their identifiers go too, not only their memories.
     """
 
     tenant_id: int
@@ -57,6 +59,8 @@ class Scope:
     agent_id: str | None = None
     run_id: str | None = None
     memory_id: str | None = None
+    memory_ids: tuple[str, ...] | None = None
+    window: tuple[datetime | None, datetime] | None = None
     ends_membership: bool = False
     user_ids: tuple[int, ...] = ()
     emails: tuple[str, ...] = ()
@@ -64,7 +68,7 @@ class Scope:
 
     @property
     def narrowed(self) -> bool:
-        return bool(self.agent_id or self.run_id or self.memory_id)
+        return bool(self.agent_id or self.run_id or self.memory_id or self.memory_ids is not None)
 
     def subjects(self, cursor: Any) -> list[str]:
         """The subject ids in scope (for the whole tenant: every membership it ever had)."""
@@ -93,6 +97,9 @@ def _vector_where(scope: Scope, subjects: list[str]) -> tuple[str, list[Any]]:
     if scope.memory_id:
         where.append("id = %s")
         params.append(scope.memory_id)
+    if scope.memory_ids is not None:
+        where.append("id = ANY(%s::uuid[])")
+        params.append(list(scope.memory_ids))
     return " AND ".join(where), params
 
 
@@ -106,6 +113,9 @@ def _history_where(scope: Scope, subjects: list[str], memory_ids: list[str]) -> 
             if value:
                 parts.append(f"{key} = %s")
                 params.append(value)
+        if scope.memory_ids is not None:
+            parts.append("memory_id = ANY(%s::uuid[])")
+            params.append(list(scope.memory_ids))
         where = "(" + " AND ".join(parts) + ")"
     if memory_ids:  # rows of the erased memories whatever scope they were written with
         where += " OR memory_id = ANY(%s::uuid[])"
@@ -184,6 +194,9 @@ class Feedback(_SqlStore):
             if value:
                 parts.append(f"{key} = %s")
                 params.append(value)
+        if scope.memory_ids is not None:
+            parts.append("memory_id = ANY(%s::uuid[])")
+            params.append(list(scope.memory_ids))
         where = "(" + " AND ".join(parts) + ")"
         if memory_ids:
             where += " OR memory_id = ANY(%s::uuid[])"
@@ -207,10 +220,18 @@ class Messages(_SqlStore):
     name, label = "messages", "Raw conversation messages"
 
     def applies(self, scope: Scope) -> bool:
-        return scope.memory_id is None  # messages are not tied to one memory
+        # Messages are not tied to memories: not for one memory; for chosen memories only by time.
+        return scope.memory_id is None and (scope.memory_ids is None or scope.window is not None)
 
     def _where(self, scope: Scope, cursor: Any) -> tuple[str, list[Any]]:
         where, params = "subject_id = ANY(%s)", [scope.subjects(cursor)]
+        if scope.window is not None:
+            start, end = scope.window
+            where += " AND created_at < %s"
+            params.append(end)
+            if start is not None:
+                where += " AND created_at >= %s"
+                params.append(start)
         # mem0's scope string is "user_id=..&agent_id=..&run_id=.." (parts sorted, '&'-joined).
         for key, value in (("agent_id", scope.agent_id), ("run_id", scope.run_id)):
             if value:
@@ -280,7 +301,7 @@ class ExportFiles(_SqlStore):
         """Files of the tenant that still hold a subject (or memory) in scope, and exports still
         running that started before the erasure (they may hold rows read before it)."""
         folder = export_dir()
-        needles = [scope.memory_id] if scope.memory_id else (
+        needles = [scope.memory_id] if scope.memory_id else list(scope.memory_ids) if scope.memory_ids else (
             None if scope.subject_ids is None else list(scope.subject_ids)
         )
         found = 0
@@ -563,11 +584,41 @@ class DataVersions(_SqlStore):
         return person_data_versions_count(subject_ids=scope.subjects(cursor), cursor=cursor)
 
 
+class WebhookDeliveries(_SqlStore):
+    """Webhook deliveries about a person (memportal.agents.webhooks): ids only, never memory text,
+    but our subject id and, until the delivery ends, the app's id for the person. When the person
+    leaves, both go and deliveries not yet sent are cancelled (the app hears of the erasure itself
+    in its own notice, which keeps no subject id and drops the app's id once delivered)."""
+
+    name, label = "webhook_deliveries", "Webhook deliveries about the person"
+
+    def applies(self, scope: Scope) -> bool:
+        return scope.ends_membership
+
+    def _where(self, scope: Scope) -> tuple[str, list[Any]]:
+        if scope.subject_ids is None:
+            return "tenant_id = %s AND subject_id IS NOT NULL", [scope.tenant_id]
+        return "tenant_id = %s AND subject_id = ANY(%s)", [scope.tenant_id, list(scope.subject_ids)]
+
+    def erase(self, run: Run, cursor: Any) -> int:
+        where, params = self._where(run.scope)
+        cursor.execute(
+            "UPDATE agents_webhookdelivery SET subject_id = NULL, payload = payload - 'user_id', "
+            "state = CASE WHEN state = 'pending' THEN 'cancelled' ELSE state END, "
+            f"finished_at = COALESCE(finished_at, now()) WHERE {where}", params)
+        return cursor.rowcount
+
+    def count(self, scope: Scope, cursor: Any) -> int:
+        where, params = self._where(scope)
+        cursor.execute(f"SELECT count(*) FROM agents_webhookdelivery WHERE {where}", params)
+        return cursor.fetchone()[0]
+
+
 #: Every store, in erase order (vectors first: their ids feed the history store).
 REGISTRY: tuple[Any, ...] = (
     Vectors(), History(), Feedback(), Messages(), Entities(), ExportFiles(), StaffSearchText(), ApiExportRequests(),
     ExternalIds(),
-    PersonLinks(), Sessions(), Caches(), DataVersions(),
+    PersonLinks(), Sessions(), Caches(), WebhookDeliveries(), DataVersions(),
 )
 VECTORS = REGISTRY[0]
 

@@ -279,6 +279,9 @@ MEMPORTAL = {
     # proven equal by tests/memory/test_ingest_fast_path.py), "mem0" runs mem0's own add loop.
     "INGEST": os.environ.get("MEMPORTAL_INGEST", "fast"),
     "MAX_MESSAGES_PER_IMPORT": int(os.environ.get("MEMPORTAL_MAX_MESSAGES_PER_IMPORT", "10000")),
+    # A person's import on /you/import/ (a download file or a list of facts): file size and facts.
+    "MAX_IMPORT_BYTES": int(os.environ.get("MEMPORTAL_MAX_IMPORT_BYTES", str(512 * 1024))),
+    "MAX_IMPORT_FACTS": int(os.environ.get("MEMPORTAL_MAX_IMPORT_FACTS", "1000")),
     # Background staff exports: where files go and how long they live.
     "EXPORT_DIR": os.environ.get("MEMPORTAL_EXPORT_DIR", str(DATA_DIR / "exports")),
     "EXPORT_TTL_HOURS": int(os.environ.get("MEMPORTAL_EXPORT_TTL_HOURS", "24")),
@@ -286,6 +289,14 @@ MEMPORTAL = {
     # Pause between the batches of background jobs (offboarding, exports, tenant-wide deletes):
     # leaves the database to the site's requests.
     "JOB_THROTTLE_SECONDS": float(os.environ.get("MEMPORTAL_JOB_THROTTLE_SECONDS", "0")),
+    # Webhooks (memportal.agents.webhooks): a delivery is tried up to WEBHOOK_MAX_ATTEMPTS times,
+    # waiting BACKOFF_BASE**n seconds before retry n (3: 3 s, 9 s, 27 s ... about 8 hours in all).
+    # Private, loopback and link-local addresses are refused as webhook URLs unless
+    # WEBHOOK_ALLOW_PRIVATE (default on only outside production: development and tests).
+    "WEBHOOK_MAX_ATTEMPTS": int(os.environ.get("MEMPORTAL_WEBHOOK_MAX_ATTEMPTS", "10")),
+    "WEBHOOK_BACKOFF_BASE": int(os.environ.get("MEMPORTAL_WEBHOOK_BACKOFF_BASE", "3")),
+    "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("MEMPORTAL_WEBHOOK_TIMEOUT_SECONDS", "10")),
+    "WEBHOOK_ALLOW_PRIVATE": _bool("MEMPORTAL_WEBHOOK_ALLOW_PRIVATE", not PRODUCTION),
     # Requests per API key per minute (memportal.agents.api).
     "API_RATE_LIMIT": int(os.environ.get("MEMPORTAL_API_RATE_LIMIT", "600")),
     # Keyed hashes of erased identifiers and staff search text (memportal.crypto); derived from

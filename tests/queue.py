@@ -7,6 +7,8 @@ reach procrastinate's table; these call the same task bodies directly on the old
 
 from __future__ import annotations
 
+import contextlib
+
 from memportal.offboarding.models import OffboardingJob
 from memportal.offboarding.tasks import offboarding_job_run
 from memportal.staff.models import ExportJob
@@ -24,3 +26,20 @@ def run_one_job() -> bool:
         export_job_run(job_id=str(export.pk))
         return True
     return False
+
+
+def run_webhook_deliveries(*, rounds: int = 1) -> int:
+    """Try every pending webhook delivery once per round, as the queue's retries would (without
+    the backoff waits). Returns how many attempts were made."""
+    from memportal.agents.models import WebhookDelivery
+    from memportal.agents.webhooks import DeliveryFailed, webhook_deliver
+
+    tried = 0
+    for _ in range(rounds):
+        pending = list(WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING)
+                       .order_by("created_at").values_list("pk", flat=True))
+        for delivery_id in pending:
+            tried += 1
+            with contextlib.suppress(DeliveryFailed):  # retried next round, as the queue would
+                webhook_deliver(delivery_id=delivery_id, worker="test")
+    return tried

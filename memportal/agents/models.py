@@ -194,3 +194,95 @@ class TenantDeleteJob(models.Model):
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
         }
+
+
+class Webhook(models.Model):
+    """A URL the tenant's app registered to hear of memory changes and erasures (``create_webhook``).
+
+    ``secret`` signs every delivery (HMAC-SHA256, ``memportal.agents.webhooks``). It has to be kept
+    in clear to sign; it is shown once, in the answer to the request that created the webhook.
+    Deleting a webhook only marks it (``deleted_at``): its delivery record stays for the tenant's
+    staff, and nothing more is sent to it, including deliveries already queued.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="webhooks")
+    name = models.CharField(max_length=100)
+    url = models.CharField(max_length=2000)
+    event_types = models.JSONField(default=list)
+    secret = models.CharField(max_length=100)
+    created_by_key = models.ForeignKey(AppKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} {self.name} ({self.tenant_id})"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook: sent from the queue until it is answered with a 2xx or runs out of
+    attempts. Its id is sent as ``X-Memportal-Delivery`` (and ``id`` in the body) so receivers can
+    drop a repeat (delivery is at least once).
+
+    ``payload`` holds ids only, never memory text. The app's own id for the person (``user_id``)
+    is removed from it when the delivery ends; ``subject_id`` (ours) lets erasure find the rows of
+    a person who leaves (erasure.WebhookDeliveries).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed (no attempts left)"
+        CANCELLED = "cancelled", "Cancelled (webhook deleted or person erased)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    event_id = models.UUIDField()
+    event_type = models.CharField(max_length=30)
+    # NULL, not "": erasure and its recount select the rows about a person by this column.
+    subject_id = models.CharField(max_length=40, null=True, blank=True, db_index=True)  # noqa: DJ001
+    payload = models.JSONField(default=dict)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="webhookdelivery_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} to webhook {self.webhook_id} ({self.state})"
+
+
+class WebhookAttempt(models.Model):
+    """One try at sending a delivery: written before the request (so a worker killed meanwhile leaves
+    a visible, unfinished attempt) and completed with the answer."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_rows")
+    number = models.PositiveIntegerField()
+    worker = models.CharField(max_length=100, blank=True, default="")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["number", "id"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.delivery_id}: {self.status_code or self.error}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def note(self) -> str:
+        """The error, unless it only repeats the status ("HTTP 500")."""
+        return "" if self.error == f"HTTP {self.status_code}" else self.error

@@ -1,12 +1,20 @@
-"""The API's procrastinate task: tenant-wide deletes, one person (and receipt) at a time."""
+"""The API's procrastinate tasks: tenant-wide deletes (one person and receipt at a time) and
+webhook deliveries (``webhooks.py``)."""
 
 from __future__ import annotations
 
+import os
+import socket
+from typing import Any
+
+from django.conf import settings
 from procrastinate import RetryStrategy
+from procrastinate.retry import RetryDecision
 
 from memportal.queue import app, throttle_seconds, worker_connection
 
 from .models import TenantDeleteJob
+from .webhooks import DeliveryFailed, webhook_deliver
 
 
 class JobBusy(Exception):
@@ -30,3 +38,27 @@ def tenant_delete_run(*, job_id: str) -> None:
 def tenant_delete_task(job_id: str) -> None:
     with worker_connection():
         tenant_delete_run(job_id=job_id)
+
+
+class WebhookRetry(RetryStrategy):
+    """procrastinate's RetryStrategy with exponential backoff read from settings when a delivery
+    fails (so an operator's or a test's setting applies without re-importing): retry n waits
+    WEBHOOK_BACKOFF_BASE**n seconds. The delivery's own attempt count (which also counts an
+    attempt a killed worker left) decides when it has failed for good; procrastinate's limit is
+    only a backstop above it."""
+
+    def get_retry_decision(self, *, exception: BaseException, job: Any) -> RetryDecision | None:
+        conf = settings.MEMPORTAL
+        now = RetryStrategy(max_attempts=conf["WEBHOOK_MAX_ATTEMPTS"] + 5,
+                            exponential_wait=conf["WEBHOOK_BACKOFF_BASE"], retry_exceptions=self.retry_exceptions)
+        return now.get_retry_decision(exception=exception, job=job)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@app.task(name="agents.webhook_deliver", queue="webhooks", retry=WebhookRetry(retry_exceptions={DeliveryFailed}))
+def webhook_deliver_task(delivery_id: str) -> None:
+    with worker_connection():
+        webhook_deliver(delivery_id=delivery_id, worker=worker_name())

@@ -178,6 +178,10 @@ def memories_write(
                            member.tenant.slug, member.subject_id, agent_id, run_id))
     _copy(memory_rows, event_rows)
     person_data_version_bump(subject_ids=[member.subject_id])  # in the caller's transaction, like the rows
+    from memportal.agents.webhooks import memory_events_emit  # the history rows are webhook events
+
+    memory_events_emit(app_id=member.tenant.slug, rows=[
+        ("ADD", memory_id, member.subject_id, agent_id, run_id) for memory_id, _, _ in memory_rows])
     return [MemoryRecord.from_row(memory_id, payload) for memory_id, _, payload in memory_rows]
 
 

@@ -196,27 +196,41 @@ def _scope_fields(memory_id: Any) -> dict[str, Any]:
     return dict(zip(("app_id", "subject_id", "agent_id", "run_id"), scope, strict=True))
 
 
+def _webhooks_notify(rows: list[tuple[str, Any, dict[str, Any]]]) -> None:
+    """Every history row is a webhook event (memportal.agents.webhooks), in the writing transaction."""
+    from memportal.agents.webhooks import memory_events_emit
+
+    for app_id in {scope["app_id"] for _, _, scope in rows}:
+        memory_events_emit(app_id=app_id, rows=[
+            (event, memory_id, scope["subject_id"], scope["agent_id"], scope["run_id"])
+            for event, memory_id, scope in rows if scope["app_id"] == app_id])
+
+
 class DjangoHistoryStore:
     """Drop-in for mem0's ``SQLiteManager``: history and raw messages in PostgreSQL."""
 
     def add_history(self, memory_id, old_memory, new_memory, event, *, created_at=None, updated_at=None,
                     is_deleted=0, actor_id=None, role=None) -> None:
+        scope = _scope_fields(memory_id)
         MemoryEvent.objects.create(
             memory_id=memory_id, old_memory=old_memory, new_memory=new_memory, event=event,
             created_at=created_at, updated_at=updated_at, is_deleted=bool(is_deleted),
-            actor_id=actor_id, role=role, **_scope_fields(memory_id),
+            actor_id=actor_id, role=role, **scope,
         )
+        _webhooks_notify([(event, memory_id, scope)])
 
     def batch_add_history(self, records: list[dict[str, Any]]) -> None:
+        scoped = [(r, _scope_fields(r["memory_id"])) for r in records]
         MemoryEvent.objects.bulk_create(
             MemoryEvent(
                 memory_id=r["memory_id"], old_memory=r.get("old_memory"), new_memory=r.get("new_memory"),
                 event=r["event"], created_at=r.get("created_at"), updated_at=r.get("updated_at"),
                 is_deleted=bool(r.get("is_deleted", 0)), actor_id=r.get("actor_id"), role=r.get("role"),
-                **_scope_fields(r["memory_id"]),
+                **scope,
             )
-            for r in records
+            for r, scope in scoped
         )
+        _webhooks_notify([(r["event"], r["memory_id"], scope) for r, scope in scoped])
 
     def get_history(self, memory_id: str) -> list[dict[str, Any]]:
         return [

@@ -24,6 +24,10 @@ def new_subject_id() -> str:
     return "s_" + secrets.token_hex(16)
 
 
+#: Auto-delete choices in months (Google My Activity's 3, 18 and 36); 0 means "never".
+RETENTION_CHOICES = [(0, "Never"), (3, "After 3 months"), (18, "After 18 months"), (36, "After 36 months")]
+
+
 class Tenant(models.Model):
     slug = models.CharField(
         "app_id", max_length=63, unique=True, validators=[APP_ID_VALIDATOR],
@@ -32,6 +36,10 @@ class Tenant(models.Model):
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     offboarded_at = models.DateTimeField(null=True, blank=True)
+    retention_months = models.PositiveSmallIntegerField(
+        choices=RETENTION_CHOICES, default=0,
+        help_text="Default auto-delete for people who have not chosen their own (set by staff; 0 = never).",
+    )
 
     class Meta:
         ordering = ["slug"]
@@ -63,6 +71,10 @@ class Membership(models.Model):
     subject_id = models.CharField(max_length=40, unique=True, default=new_subject_id, editable=False)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     memory_paused = models.BooleanField(default=False)
+    retention_months = models.PositiveSmallIntegerField(
+        choices=RETENTION_CHOICES, null=True, blank=True,
+        help_text="The person's own auto-delete choice for this app; NULL = the tenant's default.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_reason = models.CharField(
@@ -90,6 +102,12 @@ class Membership(models.Model):
     def is_staff_member(self) -> bool:
         return self.role == self.Role.STAFF and self.ended_at is None
 
+    @property
+    def retention_effective(self) -> int:
+        """Months after which memories are auto-deleted (0 = never): the person's own choice,
+        else the tenant's default."""
+        return self.retention_months if self.retention_months is not None else self.tenant.retention_months
+
 
 class MemoryEvent(models.Model):
     """mem0's memory history (ADD / UPDATE / DELETE), kept in PostgreSQL instead of SQLite.
@@ -113,6 +131,10 @@ class MemoryEvent(models.Model):
     created_at = models.CharField(max_length=40, null=True)
     updated_at = models.CharField(max_length=40, null=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(
+        max_length=20, blank=True, default="", db_default="",  # db_default: bulk COPY omits the column
+        help_text="What wrote the event when not an app or the person's own edit: 'import'.",
+    )
 
     class Meta:
         ordering = ["recorded_at", "id"]
@@ -149,6 +171,8 @@ class ErasureReceipt(models.Model):
         ALL = "all", "Everything"
         ACCOUNT = "account", "Account deletion"
         TENANT = "tenant", "Tenant offboarding"
+        RETENTION = "retention", "Auto-delete (retention)"
+        RANGE = "range", "Delete by date range"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="erasure_receipts")
@@ -159,6 +183,12 @@ class ErasureReceipt(models.Model):
     agent_id = models.CharField(max_length=128, blank=True, default="")
     run_id = models.CharField(max_length=128, blank=True, default="")
     memory_id = models.UUIDField(null=True, blank=True, help_text="The erased memory (kind 'memory').")
+    range_start = models.DateTimeField(
+        null=True, blank=True, help_text="Kinds 'range'/'retention': memories written from this time (NULL: any)."
+    )
+    range_end = models.DateTimeField(
+        null=True, blank=True, help_text="Kinds 'range'/'retention': memories written before this time."
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -31,6 +31,9 @@ def receipt_document(*, receipt: ErasureReceipt) -> dict[str, Any]:
             "agent_id": receipt.agent_id or None,
             "run_id": receipt.run_id or None,
             "memory_id": str(receipt.memory_id) if receipt.memory_id else None,
+            # Delete by date and auto-delete: memories saved in [range_start, range_end).
+            "range_start": _iso(receipt.range_start),
+            "range_end": _iso(receipt.range_end),
         },
         "requested_via": receipt.requested_via,
         "started_at": _iso(receipt.started_at),

@@ -128,6 +128,7 @@ class HistoryEntry:
     at: datetime | None
     actor_id: str | None
     role: str | None
+    source: str = ""  # "import" for a memory the person imported (MemoryEvent.source)
 
 
 @dataclass(frozen=True)

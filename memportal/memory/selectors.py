@@ -147,7 +147,8 @@ def memory_history(*, member: Membership, memory_id: Any) -> list[HistoryEntry]:
     """Changes to one of the person's memories, oldest first (ownership checked first)."""
     record = memory_get(member=member, memory_id=memory_id)
     return [
-        HistoryEntry(e.event, e.old_memory, e.new_memory, _when(e.updated_at or e.created_at), e.actor_id, e.role)
+        HistoryEntry(e.event, e.old_memory, e.new_memory, _when(e.updated_at or e.created_at), e.actor_id, e.role,
+                     e.source or "")
         for e in MemoryEvent.objects.filter(memory_id=record.id)
     ]
 
@@ -177,9 +178,23 @@ def memory_history_many(*, member: Membership, memory_ids: list[str]) -> dict[st
     history: dict[str, list[HistoryEntry]] = {m: [] for m in owned}
     for e in MemoryEvent.objects.filter(memory_id__in=owned):
         history[str(e.memory_id)].append(
-            HistoryEntry(e.event, e.old_memory, e.new_memory, _when(e.updated_at or e.created_at), e.actor_id, e.role)
+            HistoryEntry(e.event, e.old_memory, e.new_memory, _when(e.updated_at or e.created_at), e.actor_id, e.role,
+                     e.source or "")
         )
     return history
+
+
+def memory_feedback_many(*, member: Membership, memory_ids: list[str]) -> dict[str, list[MemoryFeedback]]:
+    """Apps' feedback on many of the person's memories in one query: id -> feedback, newest first.
+    Only rows in the person's own scope (tenant and subject) are read."""
+    found: dict[str, list[MemoryFeedback]] = {}
+    if not memory_ids:
+        return found
+    for f in MemoryFeedback.objects.filter(tenant_id=member.tenant_id, subject_id=member.subject_id,
+                                           memory_id__in=[_uuid_or_404(m) for m in memory_ids]):
+        found.setdefault(str(f.memory_id), []).append(f)
+    return found
+
 
 @dataclass(frozen=True)
 class ScopeSummary:

@@ -263,15 +263,21 @@ def _erase_with_receipt(
 ) -> ErasureReceipt:
     """Erase ``scope`` from every store of the registry and write the receipt, in the caller's
     transaction; the independent recount runs after commit (erasure.verify_after_commit)."""
+    # The app's id for the person, for the webhook notice: an erasure that ends the membership replaces it.
+    user_id = member.external_id if member is not None else None
     erased = erasure.erase(scope=scope)
     receipt = ErasureReceipt.objects.create(
         tenant=tenant, membership=member, kind=kind, agent_id=scope.agent_id or "", run_id=scope.run_id or "",
         memory_id=scope.memory_id, requested_by=_user(requested_by), requested_via=via,
+        range_start=scope.window[0] if scope.window else None, range_end=scope.window[1] if scope.window else None,
         memories_erased=erased.get("vectors", 0), history_rows_erased=erased.get("history", 0),
         message_rows_erased=erased.get("messages", 0), started_at=scope.started_at, finished_at=timezone.now(),
     )
     erasure.receipt_lines_write(receipt=receipt, erased=erased)
     erasure.verify_after_commit(receipt_id=receipt.pk, scope=scope)
+    from memportal.agents.webhooks import erasure_event_emit
+
+    erasure_event_emit(receipt=receipt, member=member, user_id=user_id, ends_membership=scope.ends_membership)
     return receipt
 
 

@@ -245,6 +245,10 @@ def _finish(job: OffboardingJob) -> OffboardingJob:
                 started_at=job.started_at or now, finished_at=now,
             )
             erasure.receipt_lines_write(receipt=receipt, erased={k: erased.get(k, 0) for k in checks})
+            from memportal.agents.webhooks import erasure_event_emit
+
+            erasure_event_emit(receipt=receipt, member=None, user_id=None,
+                               ends_membership=job.memberships_action == OffboardingJob.Memberships.END)
         for line in receipt.lines.all():
             line.remaining = checks.get(line.store, 0)
             line.save(update_fields=["remaining"])

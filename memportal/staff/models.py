@@ -17,6 +17,7 @@ class AccessRecord(models.Model):
         VIEW = "view", "Viewed the audit list"
         SEARCH = "search", "Searched"
         EXPORT = "export", "Exported"
+        SETTING = "setting", "Changed a setting"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="access_records")
     actor = models.ForeignKey(

@@ -223,3 +223,26 @@ def audit_report_download(request: HttpRequest, slug: str, report_id) -> HttpRes
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+#: deliveries listed on the staff webhooks page (newest first): a bounded page, not the whole log
+WEBHOOK_DELIVERIES_SHOWN = 100
+
+
+@login_required
+@require_GET
+def webhooks(request: HttpRequest, slug: str) -> HttpResponse:
+    """The tenant's webhooks and their latest deliveries, each with every attempt (status, error,
+    duration, worker). No memory text and no person's id is shown; the look is logged all the same."""
+    from memportal.agents.models import Webhook
+
+    tenant = access.access_tenant_for_staff(user=request.user, slug=slug)
+    deliveries = list(access.webhook_deliveries_visible(user=request.user, tenant=tenant)
+                      .select_related("webhook").prefetch_related("attempt_rows")
+                      .order_by("-created_at")[:WEBHOOK_DELIVERIES_SHOWN])
+    services.access_record_write(tenant=tenant, actor=request.user, action=AccessRecord.Action.VIEW,
+                                 flt={"page": "webhooks"}, subject_ids=[], memories_shown=0)
+    return render(request, "staff/webhooks.html", {
+        "tenant": tenant, "webhooks": Webhook.objects.filter(tenant=tenant).order_by("-deleted_at", "created_at"),
+        "deliveries": deliveries, "shown": WEBHOOK_DELIVERIES_SHOWN,
+    })

@@ -147,20 +147,33 @@ def scope_exists(*, member: Membership, agent_id: str | None = None, run_id: str
         return False
 
 
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
 def export_chunks(*, member: Membership, batch_size: int = 500) -> Iterator[str]:
-    """The person's data as JSON text, one memory at a time (never the whole account in memory)."""
+    """The person's data as JSON text, one memory at a time (never the whole account in memory).
+
+    Every key is documented in docs/your-data.md ("The download, key by key"): keep them in step.
+    """
+    from memportal.agents.selectors import key_reads_for_member
+    from memportal.staff.selectors import access_records_for_member
+
     head = {
         "format": "memportal.export/1",
         "exported_at": timezone.now().isoformat(),
         "tenant": {"app_id": member.tenant.slug, "name": member.tenant.name},
         "memory_paused": member.memory_paused,
+        "retention_months": member.retention_effective,
     }
     # The header object is written without its closing brace so "memories" can stream after it.
     yield json.dumps(head)[:-1] + ', "memories": ['
     first = True
-    # A batch of memories, then the history of the whole batch in one query (not one per memory).
+    # A batch of memories, then the history and feedback of the whole batch in one query each.
     for records in selectors.memory_batches(member=member, batch_size=batch_size):
-        history = selectors.memory_history_many(member=member, memory_ids=[r.id for r in records])
+        ids = [r.id for r in records]
+        history = selectors.memory_history_many(member=member, memory_ids=ids)
+        feedback = selectors.memory_feedback_many(member=member, memory_ids=ids)
         for record in records:
             item = record.as_dict(user_id=None)
             item.pop("user_id")
@@ -169,9 +182,25 @@ def export_chunks(*, member: Membership, batch_size: int = 500) -> Iterator[str]
             item["session"] = record.run_id
             item["history"] = [
                 {"event": h.event, "old_text": h.old_text, "new_text": h.new_text,
-                 "at": h.at.isoformat() if h.at else None}
+                 "at": h.at.isoformat() if h.at else None, "source": h.source or None}
                 for h in history.get(record.id, [])
+            ]
+            item["feedback"] = [
+                {"rating": f.rating, "reason": f.reason, "agent_id": f.agent_id, "run_id": f.run_id,
+                 "key_prefix": f.key_prefix, "at": _iso(f.created_at)}
+                for f in feedback.get(record.id, [])
             ]
             yield ("" if first else ",") + "\n" + json.dumps(item)
             first = False
-    yield "\n]}\n"
+    # Who looked: staff views of the person's memories and the app's key reads (as on the page).
+    access_records = [
+        {"at": _iso(r.at), "who": r.actor_label, "action": r.action, "memories_shown": r.memories_shown}
+        for r in access_records_for_member(member=member).iterator()
+    ]
+    key_reads = [
+        {"day": r.day.isoformat(), "key_prefix": r.app_key.prefix, "key_name": r.app_key.name, "action": r.action,
+         "scope": r.scope, "requests": r.requests, "memories": r.memories,
+         "first_at": _iso(r.first_at), "last_at": _iso(r.last_at)}
+        for r in key_reads_for_member(member=member).iterator()
+    ]
+    yield "\n], " + json.dumps({"access": {"staff": access_records, "app_reads": key_reads}})[1:] + "\n"

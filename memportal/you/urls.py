@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import agent_views, import_views, retention_views, views
 
 app_name = "you"
 urlpatterns = [
@@ -21,4 +21,11 @@ urlpatterns = [
     path("app/", views.tenant_switch, name="tenant_switch"),
     path("account/delete/", views.account_delete, name="account_delete"),
     path("account/deleted/", views.account_deleted, name="account_deleted"),
+    # issue 12: what an app sees, auto-delete, delete by date, import, the receipts list
+    path("agent-view/", agent_views.agent_view, name="agent_view"),
+    path("auto-delete/", retention_views.retention, name="retention"),
+    path("erase/range/", retention_views.erase_range, name="erase_range"),
+    path("receipts/", retention_views.receipts, name="receipts"),
+    path("import/", import_views.import_start, name="import"),
+    path("import/confirm/", import_views.import_confirm, name="import_confirm"),
 ]

@@ -120,3 +120,46 @@ def test_bad_input_is_400_and_stores_nothing(mem0_client, concierge_key):
     with pytest.raises(platform_errors()):
         client.add("x" * 5000, user_id="ok")
     assert not Membership.objects.filter(external_id="ok").exists()
+
+
+def test_webhook_methods_work_for_the_keys_tenant_only(mem0_client, concierge_key, make_key, sports_key):
+    from memportal.agents.models import Webhook
+
+    client = mem0_client(concierge_key)
+    made = client.create_webhook(url="http://127.0.0.1:9/hooks", name="crm", project_id=client.project_id,
+                                 event_types=["memory_add", "erasure_person"])
+    assert made["secret"].startswith("whsec_") and made["event_types"] == ["memory_add", "erasure_person"]
+    listed = client.get_webhooks(project_id=client.project_id)
+    assert [h["webhook_id"] for h in listed] == [made["webhook_id"]] and "secret" not in listed[0]
+    updated = client.update_webhook(webhook_id=made["webhook_id"], name="crm2", event_types=["memory_delete"])
+    assert updated["name"] == "crm2" and updated["event_types"] == ["memory_delete"]
+    reader = mem0_client(make_key("concierge_app", ("read",)))
+    other = mem0_client(sports_key)
+    for refused in (lambda: reader.delete_webhook(webhook_id=made["webhook_id"]),
+                    lambda: reader.create_webhook(url="http://127.0.0.1:9/x", name="x", project_id="concierge_app",
+                                                  event_types=["memory_add"]),
+                    lambda: other.delete_webhook(webhook_id=made["webhook_id"]),
+                    lambda: other.update_webhook(webhook_id=made["webhook_id"], url="http://127.0.0.1:9/steal"),
+                    lambda: other.get_webhooks(project_id="concierge_app"),
+                    lambda: client.create_webhook(url="ftp://x", name="x", project_id=client.project_id,
+                                                  event_types=["memory_add"])):
+        with pytest.raises(platform_errors()) as caught:
+            refused()
+        assert "<html" not in str(caught.value).lower()
+    assert other.get_webhooks(project_id=other.project_id) == []
+    assert Webhook.objects.get().url == "http://127.0.0.1:9/hooks"
+    assert client.delete_webhook(webhook_id=made["webhook_id"])["message"].startswith("Webhook deleted")
+    assert client.get_webhooks(project_id=client.project_id) == []
+
+    async_client = mem0_client(concierge_key, asynchronous=True)
+
+    async def flow():
+        hook = await async_client.create_webhook(url="http://127.0.0.1:9/a", name="a",
+                                                 project_id="concierge_app", event_types=["memory_update"])
+        await async_client.update_webhook(webhook_id=hook["webhook_id"], url="http://127.0.0.1:9/b")
+        listed = await async_client.get_webhooks(project_id="concierge_app")
+        await async_client.delete_webhook(webhook_id=hook["webhook_id"])
+        return listed, await async_client.get_webhooks(project_id="concierge_app")
+
+    listed, after = asyncio.run(flow())
+    assert [h["url"] for h in listed] == ["http://127.0.0.1:9/b"] and after == []

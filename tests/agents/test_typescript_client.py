@@ -45,17 +45,23 @@ def test_every_typescript_method_works_or_answers_a_documented_json_error(live_s
                             ).json()["results"][0]["id"]
     results = _run(live_server.url, key, foreign)
     works = ["ping", "add", "add_second", "getAll", "search", "get", "update", "history", "feedback", "batchUpdate",
-             "users", "getProject", "createMemoryExport", "delete", "batchDelete", "deleteAll", "getAll_after"]
+             "users", "getProject", "createMemoryExport", "delete", "batchDelete", "deleteAll", "getAll_after",
+             "createWebhook", "getWebhooks", "updateWebhook", "deleteWebhook", "getWebhooks_after"]
     for method in works:
         assert results[method]["ok"], (method, results[method])
     assert {m["memory"] for m in results["getAll"]["result"]["results"]} == {
         "Dana prefers aisle seats", "Dana likes green tea"}
     assert results["getAll_after"]["result"]["results"] == []
-    refused = ["get_foreign", "updateProject", "getWebhooks", "getProfile", "deleteUsers_no_args"]
+    refused = ["get_foreign", "updateProject", "getProfile", "deleteUsers_no_args", "createWebhook_bad_url"]
     for method in refused:
         assert not results[method]["ok"] and not results[method]["html"], (method, results[method])
     assert "Jane" not in json.dumps(results)
-    assert "Webhooks" in results["getWebhooks"]["error"] and "profiles" in results["getProfile"]["error"]
+    assert "profiles" in results["getProfile"]["error"] and "url" in results["createWebhook_bad_url"]["error"]
+    hook = results["createWebhook"]["result"]
+    assert hook["secret"].startswith("whsec_") and hook["project"] == "concierge_app"
+    assert [h["webhookId"] for h in results["getWebhooks"]["result"]] == [hook["webhookId"]]  # the SDK camelCases
+    assert results["updateWebhook"]["result"]["eventTypes"] == ["memory_update"]
+    assert results["getWebhooks_after"]["result"] == []
     assert "tenant-admin" in results["deleteUsers_no_args"]["error"]
     assert results["update"]["result"]["memory"] == "Dana prefers window seats"
     assert MemoryFeedback.objects.count() == 0  # erased with Dana's memories

@@ -35,7 +35,15 @@ await step("users", () => client.users());
 await step("getProject", () => client.getProject({ fields: [] }));
 await step("updateProject", () => client.updateProject({ custom_instructions: "brief" }));
 await step("createMemoryExport", () => client.createMemoryExport({ schema: {}, filters: { user_id: "dana" } }));
+const hook = await step("createWebhook", () => client.createWebhook({ name: "crm", url: "http://127.0.0.1:9/hooks",
+  eventTypes: ["memory_add", "memory_delete"] }));
 await step("getWebhooks", () => client.getWebhooks({ projectId: client.projectId }));
+await step("updateWebhook", () => client.updateWebhook({ webhookId: hook && hook.webhookId, name: "crm2",
+  eventTypes: ["memory_update"] }));
+await step("createWebhook_bad_url", () => client.createWebhook({ name: "x", url: "ftp://127.0.0.1/",
+  eventTypes: ["memory_add"] }));
+await step("deleteWebhook", () => client.deleteWebhook({ webhookId: hook && hook.webhookId }));
+await step("getWebhooks_after", () => client.getWebhooks({ projectId: client.projectId }));
 await step("getProfile", () => client.getProfile({ entityId: "dana" }));
 await step("deleteUsers_no_args", () => client.deleteUsers());
 await step("delete", () => client.delete(ids[0]));

@@ -2,7 +2,8 @@
 test database. One is SIGKILLed mid-offboarding (or mid-export); a second, started afterwards,
 recovers the stalled job on its own (the ``queue.retry_stalled`` periodic task, procrastinate's
 heartbeats) and ends in the same state as an uninterrupted run: counts add up, verification 0,
-one receipt, one complete export file published once."""
+one receipt, one complete export file published once, one webhook delivery delivered (at least
+once: the same delivery id again)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,8 @@ def workers(export_dir, tmp_path) -> Iterator[Callable[[str], subprocess.Popen]]
         "MEMPORTAL_JOB_THROTTLE_SECONDS": "0.1",
         # quick heartbeats, so that a dead worker is noticed within seconds
         "MEMPORTAL_WORKER_HEARTBEAT_SECONDS": "1", "MEMPORTAL_WORKER_STALLED_SECONDS": "4",
+        # a held webhook request outlives the kill instead of timing out first
+        "MEMPORTAL_WEBHOOK_TIMEOUT_SECONDS": "120", "MEMPORTAL_WEBHOOK_BACKOFF_BASE": "1",
     }
 
     def start(name: str, alias: bool = False) -> subprocess.Popen:
@@ -218,6 +221,61 @@ def test_a_worker_killed_mid_tenant_delete_is_recovered_without_a_duplicate_rece
     assert len({r.membership_id for r in receipts}) == 40
     assert table_count("payload->>'agent_id' = 'travel_planner'") == 0
     assert table_count("payload->>'agent_id' = 'chef'") == 40
+
+
+def test_a_worker_killed_mid_webhook_delivery_is_recovered_by_another_and_the_event_delivered(client, workers):
+    """Delivery is at least once: the killed worker's request reached the receiver but its answer was
+    never recorded, so the second worker sends again with the same delivery id (receivers dedupe)."""
+    import threading
+
+    from memportal.agents.models import WebhookDelivery
+    from memportal.agents.services import appkey_create
+    from tests.agents.receiver import Receiver
+    from tests.factories import tenant
+
+    _, raw = appkey_create(tenant=tenant("concierge_app"), name="kill test")
+    auth = {"Authorization": f"Token {raw}"}
+    receiver = Receiver(hold=threading.Event()).start()
+    try:
+        made = client.post("/api/v1/webhooks/projects/concierge_app/", {
+            "name": "crm", "url": receiver.url, "event_types": ["memory_add"]}, content_type="application/json",
+            headers=auth)
+        assert made.status_code == 201
+        added = client.post("/v3/memories/add/", {"messages": [{"role": "user", "content": "Dana likes tea"}],
+                                                  "user_id": "dana", "infer": False},
+                            content_type="application/json", headers=auth)
+        assert added.status_code == 200
+        assert _queue_states("agents.webhook_deliver") == ["todo"]
+        delivery = WebhookDelivery.objects.get()
+
+        first = workers("first")
+        _wait("the first worker's request to reach the (holding) receiver", lambda: len(receiver.received) >= 1,
+              first)
+        _kill(first)
+        delivery.refresh_from_db()
+        assert delivery.state == "pending" and delivery.attempts == 1
+        assert delivery.attempt_rows.get().finished_at is None  # the answer was never recorded
+        assert _queue_states("agents.webhook_deliver") == ["doing"]
+        receiver.hold.set()  # let the dead worker's request go
+
+        second = workers("second")
+
+        def delivered() -> bool:
+            delivery.refresh_from_db()
+            return delivery.state != "pending"
+
+        _wait("the second worker to recover and deliver", delivered, second)
+    finally:
+        receiver.stop()
+    assert delivery.state == "delivered" and delivery.attempts == 2
+    first_try, second_try = delivery.attempt_rows.all()
+    assert first_try.status_code is None and first_try.error.startswith("Interrupted")
+    assert first_try.worker.endswith(f":{first.pid}")
+    assert second_try.status_code == 200 and second_try.worker.endswith(f":{second.pid}")
+    assert len(receiver.received) == 2  # at least once ...
+    assert {r.headers["X-Memportal-Delivery"] for r in receiver.received} == {str(delivery.pk)}  # ... one id
+    assert WebhookDelivery.objects.count() == 1
+    _wait("the queue to drop the finished job", lambda: _queue_states("agents.webhook_deliver") == [], second, 30)
 
 
 def test_the_periodic_recovery_retries_only_the_jobs_of_dead_workers(owner):

@@ -28,6 +28,7 @@ def _pages(slug: str) -> list[tuple[str, str]]:
         ("get", f"/staff/{slug}/export/jobs/{job}/"),
         ("get", f"/staff/{slug}/export/jobs/{job}/progress/"),
         ("get", f"/staff/{slug}/export/jobs/{job}/download/"),
+        ("get", f"/staff/{slug}/webhooks/"),
     ]
 
 

@@ -49,3 +49,20 @@ def test_it_streams_in_batches_across_many_memories(owner):
     chunks = list(export_chunks(member=owner.member, batch_size=3))
     assert len(chunks) == 1 + 7 + 1
     assert len(json.loads("".join(chunks))["memories"]) == 7
+
+
+def test_it_includes_feedback_and_who_looked(alice_client, owner, staff, alice_memory):
+    """docs/your-data.md documents these keys; a key read and a staff look are both in "access"."""
+    from memportal.memory.models import MemoryFeedback
+    from memportal.staff.services import access_record_write
+
+    MemoryFeedback.objects.create(tenant=owner.member.tenant, memory_id=alice_memory.id,
+                                  subject_id=owner.member.subject_id, rating="POSITIVE", reason="right",
+                                  key_prefix="abcd")
+    access_record_write(tenant=owner.member.tenant, actor=staff.user, action="view", flt={},
+                        subject_ids=[owner.member.subject_id], memories_shown=1)
+    data = json.loads(b"".join(alice_client.get(reverse("you:export")).streaming_content))
+    assert data["memories"][0]["feedback"][0]["rating"] == "POSITIVE"
+    assert data["memories"][0]["history"][0]["event"] == "ADD"
+    assert data["access"]["staff"][0]["who"] == staff.email and data["access"]["app_reads"] == []
+    assert data["retention_months"] == 0

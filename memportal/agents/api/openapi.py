@@ -87,8 +87,18 @@ UNIMPLEMENTED = [
     "PATCH /api/v1/orgs/organizations/{org}/projects/{project}/ (project settings: none to change)",
     "POST/PUT/DELETE .../projects/{project}/members/ (staff are managed by memportal's admins)",
     "POST /api/v1/orgs/organizations/{org}/projects/ (a key belongs to one tenant)",
-    "/api/v1/webhooks/* (webhooks: planned with the job queue)",
 ]
+WEBHOOK_EVENTS = ["memory_add", "memory_update", "memory_delete", "memory_categorize", "erasure_person",
+                  "erasure_session", "erasure_agent", "erasure_tenant"]
+WEBHOOK_IN = {"type": "object", "required": ["name", "url", "event_types"], "additionalProperties": False,
+              "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 100},
+                             "url": {"type": "string", "format": "uri", "maxLength": 2000},
+                             "event_types": {"type": "array", "minItems": 1, "items": {"enum": WEBHOOK_EVENTS}}}}
+WEBHOOK = {"type": "object", "properties": {
+    "webhook_id": {"type": "integer"}, "name": {"type": "string"}, "url": {"type": "string"},
+    "event_types": {"type": "array", "items": {"enum": WEBHOOK_EVENTS}}, "project": {"type": "string"},
+    "is_active": {"type": "boolean"}, "created_at": {"type": "string"}, "updated_at": {"type": "string"},
+    "secret": {"type": "string", "description": "Only in the answer to create_webhook"}}}
 ENTITY_KIND = {"name": "kind", "in": "path", "required": True, "schema": {"enum": ["user", "agent", "run", "app"]}}
 ENTITY_NAME = {"name": "name", "in": "path", "required": True, "schema": ID}
 BATCH = {"type": "object", "required": ["memories"], "additionalProperties": False, "properties": {
@@ -198,6 +208,21 @@ def openapi_document() -> dict[str, Any]:
             "/v1/event/{event_id}/": {"parameters": [{"name": "event_id", "in": "path", "required": True,
                                                       "schema": {"type": "string", "maxLength": 64}}],
                                       "get": _op("One event", {"type": "object"})},
+            "/api/v1/webhooks/projects/{project_id}/": {
+                "parameters": [{"name": "project_id", "in": "path", "required": True, "schema": ID}],
+                "get": _op("get_webhooks: the tenant's webhooks (project_id = the tenant's app_id)",
+                           {"type": "array", "items": WEBHOOK}),
+                "post": _op("create_webhook: a signed webhook (a key with read and write); the answer holds its "
+                            "signing secret, shown once", WEBHOOK, body=WEBHOOK_IN, status="201"),
+            },
+            "/api/v1/webhooks/{webhook_id}/": {
+                "parameters": [{"name": "webhook_id", "in": "path", "required": True,
+                                "schema": {"type": "integer", "minimum": 1}}],
+                "get": _op("One webhook", WEBHOOK),
+                "put": _op("update_webhook: change name, url or event_types (a key with read and write)", WEBHOOK,
+                           body={**WEBHOOK_IN, "required": []}),
+                "delete": _op("delete_webhook: nothing more is sent to it, queued deliveries included", MESSAGE_OUT),
+            },
             "/api/v1/portal-sessions": {"post": _op(
                 "One-time link signing the person into their 'your data' page",
                 {"type": "object", "properties": {"url": {"type": "string"}, "expires_at": {"type": "string"}}},

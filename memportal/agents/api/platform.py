@@ -1,6 +1,6 @@
 """The rest of the mem0 platform API an app server uses: entities, batches, feedback, summary,
-the event feed, the project (the tenant seen as a platform project), and honest refusals for what
-memportal does not do (profiles, project settings).
+the event feed, the project (the tenant seen as a platform project), signed webhooks, and honest
+refusals for what memportal does not do (profiles, project settings).
 
 Same rules as views.py: the key decides the tenant, every id is owner-checked through
 memportal.access, every read of memories is recorded as a look, errors are JSON.
@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest, JsonResponse
 
 from memportal import access
+from memportal.agents import webhooks as webhook_services
 from memportal.agents.models import AppKey
 from memportal.memory import api_selectors, selectors, services
 from memportal.memory.errors import InvalidInput, MemoryPaused
@@ -201,10 +202,45 @@ def profiles(request: HttpRequest, **_: Any) -> JsonResponse:
     return _not_available("Memory profiles", "memportal keeps memories, not generated profiles.")
 
 
-@api_view(("GET", "POST", "PUT", "DELETE"))
-def webhooks(request: HttpRequest, **_: Any) -> JsonResponse:
-    require(request, "read")
-    return _not_available("Webhooks", "they are planned with the background job queue; poll /v1/events/ meanwhile.")
+# --- webhooks ---------------------------------------------------------------------------------------
+WEBHOOK_FIELDS = frozenset({"name", "url", "event_types"})
+
+
+@api_view(("GET", "POST"))
+def webhooks(request: HttpRequest, project_id: str) -> JsonResponse:
+    """``get_webhooks(project_id)`` (a list) and ``create_webhook(url, name, project_id, event_types)``
+    (the webhook, with its signing ``secret``: shown this once). The project is the key's tenant.
+    Listing needs read; creating a key that may read and write (403 before anything else)."""
+    key = require(request, "webhooks" if request.method == "POST" else "read")
+    query_params(request, allowed=PROJECT_QUERY)
+    if request.method == "POST":
+        access.access_webhooks_project_for_key(key=key, project_id=project_id)
+        data = json_body(request, allowed=WEBHOOK_FIELDS)
+        webhook, secret = webhook_services.webhook_create(
+            key=key, name=data.get("name"), url=data.get("url"), event_types=data.get("event_types"))
+        return JsonResponse(webhook_services.webhook_as_dict(webhook, secret=secret), status=201)
+    tenant = access.access_webhooks_project_for_key(key=key, project_id=project_id)
+    hooks = tenant.webhooks.filter(deleted_at__isnull=True).select_related("tenant")
+    return JsonResponse([webhook_services.webhook_as_dict(h) for h in hooks], safe=False)
+
+
+@api_view(("GET", "PUT", "DELETE"))
+def webhook_detail(request: HttpRequest, webhook_id: str) -> JsonResponse:
+    """``update_webhook(webhook_id, name, url, event_types)`` and ``delete_webhook(webhook_id)``
+    (and a GET). Another tenant's id is a 404 like a missing one; a read-only or write-only key
+    is a 403 for update and delete, whatever the id."""
+    key = require(request, "read") if request.method == "GET" else request.app_key
+    query_params(request, allowed=PROJECT_QUERY)
+    webhook = access.access_webhook_for_key(key=key, webhook_id=webhook_id, manage=request.method != "GET")
+    if request.method == "GET":
+        return JsonResponse(webhook_services.webhook_as_dict(webhook))
+    if request.method == "DELETE":
+        webhook_services.webhook_delete(webhook=webhook)
+        return JsonResponse({"message": "Webhook deleted successfully.", "webhook_id": webhook.pk})
+    data = json_body(request, allowed=WEBHOOK_FIELDS)
+    webhook = webhook_services.webhook_update(webhook=webhook, name=data.get("name"), url=data.get("url"),
+                                              event_types=data.get("event_types"))
+    return JsonResponse({"message": "Webhook updated successfully.", **webhook_services.webhook_as_dict(webhook)})
 
 
 # --- the event feed ---------------------------------------------------------------------------------
