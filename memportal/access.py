@@ -23,7 +23,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from memportal.memory.errors import MembershipEnded
+from memportal.memory.errors import MembershipEnded, MemoryPaused, ReadsStopped
 from memportal.memory.models import ErasureReceipt, Membership, Tenant
 from memportal.memory.versions import memberships_with_data_version
 
@@ -297,8 +297,41 @@ def access_key_offboarding(*, key: AppKey, confirm: Any) -> Tenant:
     return key.tenant
 
 
-def access_member_for_key(*, key: AppKey, external_id: Any, create: bool) -> Membership | None:
+# --- a person's per-app controls ---------------------------------------------------------------------
+#: What a request does with the person it names: "read" (list, search, get, history, export),
+#: "write" (add, correct, feedback) or None (erasure: always allowed, it is what the person wants).
+READ, WRITE = "read", "write"
+
+
+def member_intent_check(*, member: Membership, intent: str | None) -> Membership:
+    """The person's controls for one app (one membership), the single rule every app surface uses.
+
+    "Stop this app from remembering me" (``memory_paused``, GDPR Art. 21) refuses writes;
+    "stop this app from reading my memories" (``reads_stopped``, Art. 18 restriction) refuses
+    reads. Both are ``MemoryLocked`` (the API answers 423 with a JSON detail). Erasure is never
+    refused. Reads that name nobody are filtered in SQL by ``key_read_member_condition``.
+    """
+    if intent == READ and member.reads_stopped:
+        raise ReadsStopped()
+    if intent == WRITE and member.memory_paused:
+        raise MemoryPaused()
+    return member
+
+
+def key_read_member_condition() -> str:
+    """SQL over ``memory_membership`` for reads that name no person (``user_id: "*"``, an agent or
+    a session only, entity lists, exports): people who stopped the app reading are left out, so no
+    read path returns their memories. Used by ``memory.api_selectors`` and the entity list."""
+    return "reads_stopped = FALSE"
+
+
+def access_member_for_key(
+    *, key: AppKey, external_id: Any, create: bool, intent: str | None = None
+) -> Membership | None:
     """The person an app means by its own ``user_id``, inside the key's tenant only.
+
+    ``intent`` applies the person's controls for this app (``member_intent_check``): a read naming
+    a person who stopped the app reading, or a write for one who stopped it remembering, is 423.
 
     None (the caller answers "not found") when unknown and ``create`` is false. A person who
     erased their data here (their id survives only as a keyed hash) is MembershipEnded (410) for
@@ -312,7 +345,7 @@ def access_member_for_key(*, key: AppKey, external_id: Any, create: bool) -> Mem
         raise MembershipEnded()
     member = membership_for_external(tenant=key.tenant, external_id=external_id, create=False)
     if member is not None:
-        return member
+        return member_intent_check(member=member, intent=intent)
     # Reads and exports too: a request naming an erased person is answered 410 and stores nothing
     # (an export request would otherwise keep their id in clear).
     if Membership.objects.filter(
@@ -356,12 +389,13 @@ def access_webhook_for_key(*, key: AppKey, webhook_id: Any, manage: bool = False
     return webhook
 
 
-def access_memory_for_key(*, key: AppKey, memory_id: Any) -> Membership:
+def access_memory_for_key(*, key: AppKey, memory_id: Any, intent: str | None = None) -> Membership:
     """The owner (a person the app has named, in the key's tenant) of a memory; MemoryNotFound
-    alike for a malformed, missing, foreign-tenant or browser-only person's memory."""
+    alike for a malformed, missing, foreign-tenant or browser-only person's memory. ``intent``:
+    the owner's controls, as ``access_member_for_key``."""
     from memportal.memory.api_selectors import memory_owner
 
-    return memory_owner(tenant=key.tenant, memory_id=memory_id)
+    return member_intent_check(member=memory_owner(tenant=key.tenant, memory_id=memory_id), intent=intent)
 
 
 # --- portal links -----------------------------------------------------------------------------------

@@ -214,6 +214,23 @@ class Feedback(_SqlStore):
         return cursor.fetchone()[0]
 
 
+class MemoryReads(Feedback):
+    """The per-memory read ledger (``MemoryRead``): memory ids, the person's subject id, agent and
+    session per row, and who read (a key prefix or a staff email). Scoped like feedback rows."""
+
+    name, label = "memory_reads", "Reads of each memory (the ledger)"
+
+    def erase(self, run: Run, cursor: Any) -> int:
+        where, params = self._where(run.scope, cursor, run.memory_ids)
+        cursor.execute(f"DELETE FROM memory_memoryread WHERE {where}", params)
+        return cursor.rowcount
+
+    def count(self, scope: Scope, cursor: Any) -> int:
+        where, params = self._where(scope, cursor, [])
+        cursor.execute(f"SELECT count(*) FROM memory_memoryread WHERE {where}", params)
+        return cursor.fetchone()[0]
+
+
 class Messages(_SqlStore):
     """mem0's raw messages (kept per agent/session scope string when an LLM extracts facts)."""
 
@@ -616,8 +633,8 @@ class WebhookDeliveries(_SqlStore):
 
 #: Every store, in erase order (vectors first: their ids feed the history store).
 REGISTRY: tuple[Any, ...] = (
-    Vectors(), History(), Feedback(), Messages(), Entities(), ExportFiles(), StaffSearchText(), ApiExportRequests(),
-    ExternalIds(),
+    Vectors(), History(), Feedback(), MemoryReads(), Messages(), Entities(), ExportFiles(), StaffSearchText(),
+    ApiExportRequests(), ExternalIds(),
     PersonLinks(), Sessions(), Caches(), WebhookDeliveries(), DataVersions(),
 )
 VECTORS = REGISTRY[0]

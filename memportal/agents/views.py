@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from memportal import access
 from memportal.memory import selectors, services
-from memportal.memory.errors import InvalidInput, MembershipEnded, MemoryPaused
+from memportal.memory.errors import InvalidInput, MembershipEnded, MemoryPaused, ReadsStopped
 from memportal.memory.models import Membership, Tenant
 from memportal.memory.validation import clean_id
 from memportal.you.selectors import member_for_request
@@ -142,7 +142,7 @@ def assistant(request: HttpRequest) -> HttpResponse:
     return render(request, "agents/assistant.html", {
         "agents": AGENTS, "agent": agent, "run_id": run_id, "sessions": sessions,
         "history": list(reversed(history)), "form": TurnForm(initial={"agent": agent, "run_id": run_id}),
-        "offline": not llm.llm_enabled(), "paused": member.memory_paused,
+        "offline": not llm.llm_enabled(), "paused": member.memory_paused, "reads_stopped": member.reads_stopped,
     })
 
 
@@ -164,8 +164,12 @@ def assistant_turn(request: HttpRequest) -> HttpResponse:
     agent, run_id, message = (form.cleaned_data[k] for k in ("agent", "run_id", "message"))
     context: dict[str, Any] = {"message": message, "offline": not llm.llm_enabled()}
     try:
-        # Search before storing, so a turn never "recalls" itself.
+        # Search before storing, so a turn never "recalls" itself; nothing when the person stopped
+        # this app reading their memories (the same rule as the API's, access.member_intent_check).
+        access.member_intent_check(member=member, intent=access.READ)
         recalled = selectors.memory_search(member=member, query=message, agent_id=agent, limit=5)
+    except ReadsStopped:
+        recalled, context["reads_stopped"] = [], True
     except InvalidInput as exc:
         return render(request, "agents/_turn.html", {"errors": {exc.field: [exc.message]}}, status=400)
     recalled = [r for r in recalled if r.score is None or r.score >= 0.1]

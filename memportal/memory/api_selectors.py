@@ -132,7 +132,12 @@ def _value_sql(key: str, value: str | None, params: list[Any]) -> str | None:
     return f"payload->>'{key}' = %s"
 
 
-def _where(tenant: Tenant, clauses: list[Clause], condition: Any = None) -> tuple[str, list[Any]]:
+def _where(tenant: Tenant, clauses: list[Clause], condition: Any = None, *,
+           reading: bool = True) -> tuple[str, list[Any]]:
+    """``reading``: the answer goes back to the app, so people who stopped it reading are left out
+    (``access.key_read_member_condition``); False only to find an owner or what to erase."""
+    from memportal.access import key_read_member_condition
+
     if not clauses:
         raise InvalidInput("filters", "needs at least one user_id, agent_id or run_id")
     if len(clauses) > MAX_CLAUSES:
@@ -142,7 +147,7 @@ def _where(tenant: Tenant, clauses: list[Clause], condition: Any = None) -> tupl
     base = (
         "payload->>'app_id' = %s AND payload->>'user_id' IN "
         f"(SELECT subject_id FROM {members} WHERE tenant_id = %s AND external_id IS NOT NULL "
-        "AND ended_at IS NULL)"
+        "AND ended_at IS NULL" + (f" AND {key_read_member_condition()})" if reading else ")")
     )
     groups = []
     for clause in clauses:
@@ -200,7 +205,8 @@ def memory_owner(*, tenant: Tenant, memory_id: Any) -> Membership:
     person's alike.
     """
     memory_uuid = _uuid_or_404(memory_id)
-    where, params = _where(tenant, [Clause(subject_id=ANY)])
+    # Every owner, readable or not: access.access_memory_for_key applies the owner's controls (423).
+    where, params = _where(tenant, [Clause(subject_id=ANY)], reading=False)
     rows = _fetch(f"SELECT payload->>'user_id' FROM {TABLE} WHERE id = %s AND {where}", [memory_uuid, *params])
     if not rows:
         raise MemoryNotFound()
@@ -220,7 +226,7 @@ def external_ids_for_subjects(*, tenant: Tenant, subject_ids: list[str]) -> dict
 
 def members_in_scope(*, tenant: Tenant, clauses: list[Clause], condition: Any = None) -> list[Membership]:
     """Memberships that have at least one memory matching the clauses (tenant-wide deletes)."""
-    where, params = _where(tenant, clauses, condition)
+    where, params = _where(tenant, clauses, condition, reading=False)
     subjects = [r[0] for r in _fetch(f"SELECT DISTINCT payload->>'user_id' FROM {TABLE} WHERE {where}", params)]
     return list(
         Membership.objects.select_related("tenant").filter(

@@ -21,8 +21,15 @@ class InvalidInput(MemoryError_, ValueError):
         super().__init__(f"{field}: {message}")
 
 
-class MemoryPaused(MemoryError_):
-    """The person paused memory: agents may not write new memories for them."""
+class MemoryLocked(MemoryError_):
+    """The person stopped this app from remembering them or from reading their memories (HTTP 423).
+
+    Raised only by ``memportal.access`` (and the write lock in ``memory.services``)."""
+
+
+class MemoryPaused(MemoryLocked):
+    """The person stopped this app from remembering them ("pause memory", GDPR Art. 21 objection):
+    agents may not write new memories for them."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -36,3 +43,13 @@ class MembershipEnded(MemoryError_):
 
     def __init__(self) -> None:
         super().__init__("This membership has ended; its memories were erased.")
+
+
+class ReadsStopped(MemoryLocked):
+    """The person stopped this app from reading their memories (GDPR Art. 18 restriction)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This person stopped this app from reading their memories: nothing about them is returned. "
+            "They can resume it from their 'Your data' page."
+        )

@@ -70,11 +70,15 @@ class Membership(models.Model):
     )
     subject_id = models.CharField(max_length=40, unique=True, default=new_subject_id, editable=False)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    # "Stop this app from remembering me" (GDPR Art. 21): the app's writes for this person answer 423.
     memory_paused = models.BooleanField(default=False)
     retention_months = models.PositiveSmallIntegerField(
         choices=RETENTION_CHOICES, null=True, blank=True,
         help_text="The person's own auto-delete choice for this app; NULL = the tenant's default.",
     )
+    # "Stop this app from reading my memories" (GDPR Art. 18 restriction): every read the app's keys
+    # make that would return this person's memories answers 423 or leaves them out (access.py).
+    reads_stopped = models.BooleanField(default=False, db_default=False)  # db_default: raw bulk inserts too
     created_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_reason = models.CharField(
@@ -261,3 +265,39 @@ class MemoryFeedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating or 'cleared'} on {self.memory_id}"
+
+
+class MemoryRead(models.Model):
+    """The per-memory read ledger: how often an app key (or a staff page) returned one memory, per day.
+
+    One row per (memory, reader, day, via) whose ``count`` grows with one upsert statement per
+    request (``memory.services.memory_reads_record``). Carries the memory's scope like feedback rows,
+    so the erasure registry (``erasure.MemoryReads``) erases and counts it by scope.
+    """
+
+    class Via(models.TextChoices):
+        KEY = "key", "An app key"
+        STAFF = "staff", "Staff"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    memory_id = models.UUIDField()
+    subject_id = models.CharField(max_length=40)
+    agent_id = models.CharField(max_length=128, null=True, blank=True)
+    run_id = models.CharField(max_length=128, null=True, blank=True)
+    day = models.DateField()
+    via = models.CharField(max_length=8, choices=Via.choices)
+    reader = models.CharField(
+        max_length=254, help_text="mpk_<prefix>_ of the key, or the staff member's email (as access records keep it).",
+    )
+    count = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-day", "-last_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["memory_id", "day", "via", "reader"], name="one_memory_read_row_per_day"),
+        ]
+        indexes = [models.Index(fields=["tenant", "subject_id"], name="memoryread_scope")]
+
+    def __str__(self) -> str:
+        return f"{self.reader} read {self.memory_id} x{self.count} on {self.day}"

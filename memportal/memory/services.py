@@ -343,8 +343,20 @@ def membership_end(*, member: Membership, requested_by: AbstractBaseUser | None 
 
 
 def memory_pause_set(*, member: Membership, paused: bool) -> Membership:
+    """"Stop this app from remembering me" (and resume): one flag per membership, i.e. per app.
+
+    The update waits for writes in flight (they hold the row FOR SHARE, ``_require_writable``), so
+    no write of this app lands after it; ``access.member_intent_check`` refuses the later ones."""
     Membership.objects.filter(pk=member.pk).update(memory_paused=bool(paused))
     member.memory_paused = bool(paused)
+    return member
+
+
+def memory_reads_stop_set(*, member: Membership, stopped: bool) -> Membership:
+    """"Stop this app from reading my memories" (and resume), per membership: every read the app's
+    keys make leaves this person out or answers 423 (``access.member_intent_check``)."""
+    Membership.objects.filter(pk=member.pk).update(reads_stopped=bool(stopped))
+    member.reads_stopped = bool(stopped)
     return member
 
 

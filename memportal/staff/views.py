@@ -18,6 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 from memportal import access
 from memportal.memory import tenant_selectors
 from memportal.memory.errors import InvalidInput
+from memportal.memory.ledger import memory_reads_record
+from memportal.memory.models import MemoryRead
 
 from . import services
 from .forms import LOOKUPS, AuditFilterForm
@@ -91,6 +93,9 @@ def audit(request: HttpRequest, slug: str) -> HttpResponse:
         tenant=tenant, actor=request.user, action=action, flt=in_use,
         subject_ids=[r.subject_id for r in shown], memories_shown=len(shown),
     )
+    # Each memory shown, in its read ledger (the person's memory page), as the staff member's look.
+    memory_reads_record(tenant=tenant, records=shown, via=MemoryRead.Via.STAFF,
+                        reader=getattr(request.user, "email", "") or str(request.user))
     # Labels for the people on this page and in the summary only: one query, never the whole tenant.
     chosen = in_use.get("person") if in_use.get("person") != "any" else None
     labels = tenant_selectors.people_labels(

@@ -16,6 +16,7 @@ from django.utils.text import Truncator
 from memportal import access
 from memportal.memory import selectors
 from memportal.memory.errors import InvalidInput
+from memportal.memory.ledger import ledger_document
 from memportal.memory.models import ErasureReceipt, Membership
 from memportal.memory.records import MemoryRecord
 
@@ -165,6 +166,7 @@ def export_chunks(*, member: Membership, batch_size: int = 500) -> Iterator[str]
         "tenant": {"app_id": member.tenant.slug, "name": member.tenant.name},
         "memory_paused": member.memory_paused,
         "retention_months": member.retention_effective,
+        "reads_stopped": member.reads_stopped,
     }
     # The header object is written without its closing brace so "memories" can stream after it.
     yield json.dumps(head)[:-1] + ', "memories": ['
@@ -203,4 +205,6 @@ def export_chunks(*, member: Membership, batch_size: int = 500) -> Iterator[str]
          "first_at": _iso(r.first_at), "last_at": _iso(r.last_at)}
         for r in key_reads_for_member(member=member).iterator()
     ]
-    yield "\n], " + json.dumps({"access": {"staff": access_records, "app_reads": key_reads}})[1:] + "\n"
+    # After the memories: the read ledger (per memory and day), then who looked.
+    tail = {"ledger": ledger_document(member=member), "access": {"staff": access_records, "app_reads": key_reads}}
+    yield "\n], " + json.dumps(tail)[1:] + "\n"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import agent_views, import_views, retention_views, views
+from . import agent_views, apps_views, import_views, retention_views, views
 
 app_name = "you"
 urlpatterns = [
@@ -28,4 +28,9 @@ urlpatterns = [
     path("receipts/", retention_views.receipts, name="receipts"),
     path("import/", import_views.import_start, name="import"),
     path("import/confirm/", import_views.import_confirm, name="import_confirm"),
+    # "Your apps" (issue 12): every app that holds memories about the person, and its controls.
+    path("apps/", apps_views.apps_index, name="apps"),
+    path("apps/<str:slug>/remembering/", apps_views.app_remembering, name="app_remembering"),
+    path("apps/<str:slug>/reading/", apps_views.app_reading, name="app_reading"),
+    path("apps/<str:slug>/erase/", apps_views.app_erase, name="app_erase"),
 ]

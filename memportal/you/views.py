@@ -38,6 +38,7 @@ from . import selectors as you_selectors
 from . import services as you_services
 from .forms import DELETE_ACCOUNT_PHRASE, ERASE_ALL_PHRASE, MemoryEditForm, PhraseForm
 from .fragments import fragment_get, fragment_key
+from .ledger_selectors import memory_ledger
 
 PAGE_SIZE = 25
 
@@ -158,7 +159,10 @@ def memory_detail(request: HttpRequest, member: Membership, memory_id: str) -> H
     memory = _memory_or_404(member, memory_id)
     history = selectors.memory_history(member=member, memory_id=memory.id)
     feedback = selectors.memory_feedback(member=member, memory_id=memory.id)
-    return render(request, "you/detail.html", {"memory": memory, "history": history, "feedback": feedback})
+    return render(request, "you/detail.html", {
+        "memory": memory, "history": history, "feedback": feedback,
+        "ledger": memory_ledger(member=member, memory=memory, history=history),  # provenance and reads
+    })
 
 
 @person_required

@@ -51,7 +51,8 @@ class Person(_Short):
     member_pk: int | None = None
     subject_id: str | None = None
     state: str = "absent"  # absent -> active -> ended (account deleted, or tenant offboarded)
-    paused: bool = False
+    paused: bool = False  # "stop this app remembering me" (= "Pause memory"): the app's writes are 423
+    reads_stopped: bool = False  # "stop this app reading my memories": the app's keys never get their text
     ids_erased: bool = False  # email (account deleted) / the app's id (membership ended) erased
     account_deleted: bool = False
     deleted_without_membership: bool = False  # deleted the account after the tenant was offboarded

@@ -252,6 +252,20 @@ class AttackMachine(RuleBasedStateMachine):
             p.member_pk, p.subject_id, p.state = member.pk, member.subject_id, "active"
             self._seed(p, AGENTS[1], RUNS[1])
             self._seed(p, AGENTS[2], None)
+            self._portal_browser(p)
+
+    def _portal_browser(self, person: Person) -> None:
+        """The app's first person opened a portal link before the run (through the real routes), so
+        from the first step someone an app named has a browser: their "Your apps" stops matter to keys."""
+        key = next(k for k in self.keys if k.tenant == person.tenant and k.label.endswith(":rw"))
+        resp = self.api.post("/api/v1/portal-sessions", data=json.dumps({"user_id": person.external_id}),
+                             content_type="application/json", headers={"Authorization": f"Token {key.raw}"})
+        path = "/portal/" + resp.json()["url"].rstrip("/").rsplit("/portal/", 1)[-1] + "/"
+        client = Client(raise_request_exception=True)
+        client.get(path)
+        if client.post(path).status_code == 302:
+            person.user_pk = Membership.objects.get(pk=person.member_pk).user_id
+            self.browsers[person] = client
 
     def _seed(self, person: Person, agent: str | None, run: str | None) -> None:
         text = self._new_text(person)
@@ -538,7 +552,10 @@ class AttackMachine(RuleBasedStateMachine):
         if isinstance(actor, Key):
             if not self._usable(actor, "read"):
                 return set()
-            return {p for p in self.persons if p.kind == "app" and p.tenant == actor.tenant and p.active}
+            named = {p for p in self.persons if p.kind == "app" and p.tenant == actor.tenant and p.active}
+            if any(p.reads_stopped for p in named):
+                STATS["outcomes"]["(d) a key read while someone its app named stopped it reading"] += 1
+            return named
         if path.startswith("/staff/"):
             slug = path.split("/")[2]
             if not self._audits(actor, slug):
@@ -583,6 +600,10 @@ class AttackMachine(RuleBasedStateMachine):
             if text.erased:
                 self._violation("(a) erased text served", f"{route} as {actor!r} (HTTP {resp.status}) served "
                                 f"erased text of {owner}: {text.full!r} in ...{context}...", route)
+            elif isinstance(actor, Key) and text.owner in entitled and text.owner.reads_stopped:
+                self._violation("(d) stopped reading, read anyway", f"{route} as {actor!r} (HTTP {resp.status}) "
+                                f"returned {owner}'s text {text.full!r}, who stopped this app reading their "
+                                f"memories, in ...{context}...", route)
             elif text.owner is None or text.owner not in entitled:
                 self._violation("(a) foreign text served", f"{route} as {actor!r} (HTTP {resp.status}) served "
                                 f"{owner}'s text {text.full!r} in ...{context}...", route)
@@ -648,6 +669,17 @@ class AttackMachine(RuleBasedStateMachine):
         elif expected and not ok and resp.status != 500:
             self._violation("model: refused", f"{what} as {actor!r} was refused (HTTP {resp.status}) "
                             f"but should succeed: {resp.text[:300]}", route)
+
+    def _expect_locked(self, what: str, locked: bool, resp: Resp, route: str, actor: Any) -> None:
+        """(d): an action the key could do but the person stopped (remembering: writes; reading: reads
+        naming them) is answered 423 with a JSON detail, nothing else."""
+        if not locked:
+            return
+        STATS["outcomes"][f"(d) {what} for a stopped person: checked"] += 1
+        detail = (resp.json() or {}).get("detail") if resp.status == 423 else None
+        if resp.status != 500 and not (resp.status == 423 and isinstance(detail, str) and detail):
+            self._violation("(d) stopped person not refused", f"{what} as {actor!r} answered {resp.status}, "
+                            f"expected 423 with a detail: {resp.text[:300]}", route)
 
     # --- invariants ---------------------------------------------------------------------------------------
     @invariant()
@@ -733,8 +765,9 @@ class AttackMachine(RuleBasedStateMachine):
         path = self.pick(data, ["/v1/memories/", "/v3/memories/add/", "/api/v1/memories/"], "path")
         valid, target_id = self._valid_id(target, key)
         owner = self._app_person(key.tenant, target_id, create=False) if valid else None
-        expected = (self._usable(key, "write") and valid and variant in ("plain", "filters_same", "app_own")
-                    and not (owner is not None and (owner.state == "ended" or owner.paused)))
+        allowed = self._usable(key, "write") and valid and variant in ("plain", "filters_same", "app_own")
+        expected = allowed and not (owner is not None and (owner.state == "ended" or owner.paused))
+        locked = allowed and owner is not None and owner.active and owner.paused
         if expected and owner is None:
             owner = self._app_person(key.tenant, target_id)
         # Without an LLM, inference stores what the person said (user lines) and not a text they
@@ -766,6 +799,7 @@ class AttackMachine(RuleBasedStateMachine):
         resp = self._send(key, "POST", path, body=body)
         ok = resp.status == 200
         self._expect("add", expected, ok, resp, _route(path), key)
+        self._expect_locked("add", locked, resp, _route(path), key)
         if ok and expected:
             self._learn_member(owner)
             want = {t.full: t for t, keep in zip(texts, stored, strict=True) if keep}
@@ -775,8 +809,9 @@ class AttackMachine(RuleBasedStateMachine):
                                 f"{[i.get('memory') for i in added]}, expected {sorted(want)}", _route(path))
             noop = [i for i in (resp.json() or {}).get("results", []) if i.get("event") == "NOOP"]
             told = [i for i in noop if i.get("id") is not None or set(i) - {"id", "memory", "user_id", "event"}]
-            if told and not self._usable(key, "read"):
-                # A write-only key may learn that nothing new was stored, not which memory exists.
+            if told and (not self._usable(key, "read") or owner.reads_stopped):
+                # A write-only key (or one whose app the person stopped reading) may learn that nothing
+                # new was stored, not which memory exists.
                 self._violation("(a) existing memory disclosed to a write-only key",
                                 f"add as {key!r} answered NOOP with {owner.label}'s existing memory {told[0]}",
                                 _route(path))
@@ -790,12 +825,14 @@ class AttackMachine(RuleBasedStateMachine):
         self._step()
         key = self._key(data, "write", 2)
         mid, mem = self._memory(data, key)
-        expected = self._usable(key, "write") and self._reaches(key, mem) and not mem.owner.paused
+        allowed = self._usable(key, "write") and self._reaches(key, mem)
+        expected = allowed and not mem.owner.paused
         text = self._new_text(mem.owner if expected else None)
         path = f"/v1/memories/{quote(mid, safe=':')}/"
         resp = self._send(key, "PUT", path, body={"text": text.full})
         ok = resp.status == 200
         self._expect("update", expected, ok, resp, _route(path), key)
+        self._expect_locked("update", allowed and mem.owner.paused, resp, _route(path), key)
         if ok and expected:
             mem.text = text.full
             mem.versions.append(text.full)
@@ -939,8 +976,11 @@ class AttackMachine(RuleBasedStateMachine):
         history = data.draw(st.booleans(), label="history")
         path = f"/v1/memories/{quote(mid, safe=':')}/" + ("history/" if history else "")
         resp = self._send(key, "GET", path)
-        self._expect("history" if history else "get", self._usable(key, "read") and self._reaches(key, mem),
+        allowed = self._usable(key, "read") and self._reaches(key, mem)
+        self._expect("history" if history else "get", allowed and not mem.owner.reads_stopped,
                      resp.status == 200, resp, _route(path), key)
+        self._expect_locked("history" if history else "get", allowed and mem.owner.reads_stopped, resp,
+                            _route(path), key)
 
     @rule(data=st.data())
     def api_export(self, data: Any) -> None:
@@ -1060,8 +1100,9 @@ class AttackMachine(RuleBasedStateMachine):
         ids = [mid for mid, _ in chosen]
         mems = [mem for _, mem in chosen]
         distinct = len(set(ids)) == len(ids) and len({id(m) for m in mems if m}) == len([m for m in mems if m])
-        expected = (self._usable(key, "write") and distinct and all(self._reaches(key, m) for m in mems)
-                    and not (method == "PUT" and any(m.owner.paused for m in mems)))
+        allowed = self._usable(key, "write") and distinct and all(self._reaches(key, m) for m in mems)
+        locked = allowed and method == "PUT" and any(m.owner.paused for m in mems)
+        expected = allowed and not locked
         texts = [self._new_text(m.owner if expected else None) for m in mems] if method == "PUT" else []
         items = [{"memory_id": mid, **({"text": texts[n].full} if method == "PUT" else {})}
                  for n, mid in enumerate(ids)]
@@ -1069,6 +1110,7 @@ class AttackMachine(RuleBasedStateMachine):
         resp = self._send(key, method, path, body={"memories": items})
         ok = resp.status == 200
         self._expect(f"batch {method}", expected, ok, resp, path, key)
+        self._expect_locked(f"batch {method}", locked, resp, path, key)
         if ok and expected:
             if method == "PUT":
                 for mem, text in zip(mems, texts, strict=True):
@@ -1086,12 +1128,14 @@ class AttackMachine(RuleBasedStateMachine):
         key = self._key(data, "write", 2)
         mid, mem = self._memory(data, key)
         rating = self.pick(data, ["POSITIVE", "NEGATIVE", "VERY_NEGATIVE", None, "GREAT"], "feedback")
-        expected = self._usable(key, "write") and self._reaches(key, mem) and rating != "GREAT"
+        allowed = self._usable(key, "write") and self._reaches(key, mem) and rating != "GREAT"
+        expected = allowed and not mem.owner.paused  # feedback is a write about the person
         reason = self._new_text(mem.owner if expected else None) if data.draw(st.booleans(), label="reason") else None
         body = {"memory_id": mid, "feedback": rating, **({"feedback_reason": reason.full} if reason else {})}
         resp = self._send(key, "POST", self.pick(data, ["/v1/feedback/", "/api/v1/feedback/"], "path"), body=body)
         ok = resp.status == 200
         self._expect("feedback", expected, ok, resp, "/v1/feedback/", key)
+        self._expect_locked("feedback", allowed and mem.owner.paused, resp, "/v1/feedback/", key)
         if ok and expected and reason is not None:
             mem.versions.append(reason.full)  # the reason goes with the memory
 
@@ -1373,11 +1417,15 @@ class AttackMachine(RuleBasedStateMachine):
             self._reauth(actor)
         phrase = self.pick(data, [ERASE_ALL_PHRASE, "delete", ""], "phrase")
         me = self._live_person(actor)
-        expected = me is not None and self._fresh_auth(actor) and phrase == ERASE_ALL_PHRASE
+        # The current app's, or one app's from "Your apps" (/you/apps/<app_id>/erase/: only one's own).
+        slug = self.pick(data, [None, *TENANTS, "*", "nope"], "app")
+        path = "/you/erase/everything/" if slug is None else f"/you/apps/{quote(slug)}/erase/"
+        expected = (me is not None and self._fresh_auth(actor) and phrase == ERASE_ALL_PHRASE
+                    and slug in (None, me.tenant))
         doomed = self._alive(me) if me else []
-        resp = self._send(actor, "POST", "/you/erase/everything/", form={"confirm": phrase})
+        resp = self._send(actor, "POST", path, form={"confirm": phrase})
         ok = resp.status == 302 and resp.location.startswith("/you/receipts/")
-        self._expect("erase everything", expected, ok, resp, "/you/erase/everything/", actor)
+        self._expect("erase everything", expected, ok, resp, _route(path), actor)
         if ok and expected:
             self._erase(doomed, me.tenant)
             self._receipt(resp, me)
@@ -1440,6 +1488,66 @@ class AttackMachine(RuleBasedStateMachine):
         self._expect("pause", me is not None, ok, resp, "/you/pause/", actor)
         if ok and me is not None:
             me.paused = paused
+
+    @rule(data=st.data())
+    def web_app_control(self, data: Any) -> None:
+        """"Your apps": a person stops or resumes an app remembering them or reading their memories;
+        only their own app (anyone else's app_id, or a made-up one, is 404 and changes nothing)."""
+        self._step()
+        # Mostly a person an app named (signed in by a portal link: the stops matter to keys) or
+        # anyone with a live membership; else anyone at all.
+        named = [p for p in self._people_with_browsers() if p.kind == "app" and p.active]
+        live = [a for a in self._web_actors() if self._live_person(a) is not None]
+        who = self.pick(data, ["named", "named", "live", "anyone"], "who")
+        pool = (named if who == "named" else []) or (live if who != "anyone" else [])
+        actor = self.pick(data, pool, "actor") if pool else self._web_actor(data)
+        if data.draw(st.booleans(), label="open the page first"):
+            self._send(actor, "GET", "/you/apps/")
+        me = self._live_person(actor)
+        own = me is not None and data.draw(st.booleans(), label="their own app")
+        slug = me.tenant if own else self.pick(data, [*TENANTS, "*", "nope"], "app")
+        which = self.pick(data, ["reading", "remembering"], "control")
+        stopped = self.pick(data, ["1", "1", "0", "yes"], "stopped")
+        path = f"/you/apps/{quote(slug)}/{which}/"
+        resp = self._send(actor, "POST", path, form={"stopped": stopped})
+        ok = resp.status == 302 and resp.location.startswith("/you/apps/")
+        self._expect(f"stop {which}", me is not None and me.tenant == slug and stopped in ("0", "1"), ok, resp,
+                     _route(path), actor)
+        if ok and me is not None:
+            STATS["outcomes"][f"stop {which}={stopped} by a person of kind {me.kind}"] += 1
+            if which == "reading":
+                me.reads_stopped = stopped == "1"
+            else:
+                me.paused = stopped == "1"
+            if me.kind == "app" and me.external_id:
+                self._app_probe(data, me, which)
+
+    def _app_probe(self, data: Any, person: Person, which: str) -> None:
+        """Right after a stop or resume, the person's app tries: a read naming them or naming nobody
+        (checked by (a)/(c)/(d) like any read), or an add for them (423 while they stopped it)."""
+        names = ("ro", "rw", "cli") if which == "reading" else ("wo", "rw", "cli")
+        key = self.pick(data, [k for k in self.keys if k.tenant == person.tenant and k.active
+                               and k.label.rsplit(":", 1)[1] in names], "key")
+        if which == "reading":
+            flt = self.pick(data, [{"user_id": person.external_id}, {"user_id": "*"}, {"agent_id": AGENTS[1]},
+                                   {"OR": [{"user_id": person.external_id}, {"run_id": RUNS[1]}]}], "filters")
+            path = self.pick(data, ["/v2/memories/", "/v2/memories/search/", "/v1/exports/get/"], "path")
+            body = {"filters": flt, **({"query": "secret"} if "search" in path else {})}
+            resp = self._send(key, "POST", path, body=body)
+            named = "user_id" in json.dumps(flt) and person.external_id in json.dumps(flt)
+            self._expect_locked("read naming them", self._usable(key, "read") and named and person.reads_stopped,
+                                resp, _route(path), key)
+        elif self._usable(key, "write"):
+            text = self._new_text(None if person.paused else person)
+            resp = self._send(key, "POST", "/v1/memories/",
+                              body={"messages": text.full, "user_id": person.external_id, "infer": False})
+            self._expect_locked("add", person.paused, resp, "/v1/memories/", key)
+            ok = resp.status == 200
+            self._expect("add", not person.paused, ok, resp, "/v1/memories/", key)
+            if ok and not person.paused:
+                for item in (resp.json() or {}).get("results", []):
+                    if item.get("event") == "ADD" and item.get("memory") == text.full:
+                        self.mems[item["id"]] = Mem(item["id"], person, text.full, [text.full], None, None)
 
     @rule(data=st.data())
     def web_who_looked(self, data: Any) -> None:

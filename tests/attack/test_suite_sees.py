@@ -35,3 +35,16 @@ def test_the_attack_suite_finds_planted_holes(monkeypatch, settings, export_dir)
     assert seen("(c) read not logged", "/staff/"), found
     assert seen("(c) read not logged", "/v") or seen("(c) read not logged", "/api/"), found
     assert seen("(b) erased data still stored", "memory_memoryevent"), found
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_attack_suite_finds_ignored_stops(monkeypatch, settings, export_dir):
+    """With a person's per-app stops ignored by the access policy (both seams: the intent check and
+    the SQL condition for reads that name nobody), invariant (d) reports it."""
+    monkeypatch.setattr("memportal.access.member_intent_check", lambda *, member, intent: member)
+    monkeypatch.setattr("memportal.access.key_read_member_condition", lambda: "reads_stopped IS NOT NULL")
+    summary = run_machine(settings, export_dir, examples=12, steps=60, collect=True, summary_path="")
+    found = summary["violation_kinds"]
+    # "(d) stopped reading, read anyway" (text returned) or "(d) stopped person not refused" (no 423):
+    # which one a short derandomized run meets first depends on the program drawn.
+    assert any(k.startswith("(d) ") for k in found), found

@@ -22,7 +22,7 @@ from memportal.agents.models import AppKey
 from memportal.agents.ratelimit import rate_limit_wait
 from memportal.agents.services import appkey_touch
 from memportal.memory.api_selectors import ANY, Clause
-from memportal.memory.errors import InvalidInput, MembershipEnded, MemoryNotFound, MemoryPaused
+from memportal.memory.errors import InvalidInput, MembershipEnded, MemoryLocked, MemoryNotFound
 from memportal.memory.validation import MAX_JSON_DEPTH, has_surrogate, json_node_problem, json_nodes, json_path
 
 from .filters import RawClause
@@ -89,7 +89,7 @@ def api_view(methods: tuple[str, ...]) -> Callable:
                 return error_response(404, NOT_FOUND)
             except access.Forbidden as exc:
                 return error_response(403, str(exc))
-            except MemoryPaused as exc:
+            except MemoryLocked as exc:  # the person stopped this app remembering or reading them
                 return error_response(423, str(exc))
             except MembershipEnded as exc:
                 return error_response(410, str(exc))
@@ -240,7 +240,8 @@ def clauses_resolve(*, key: AppKey, raw: list[RawClause]) -> list[Clause]:
     """Raw filter clauses -> service clauses inside the key's tenant.
 
     Alternatives naming another app_id or a user the tenant does not know drop out, so the
-    answer is the same as for a missing one (empty). Nothing is ever created by a read.
+    answer is the same as for a missing one (empty). Nothing is ever created by a read. Naming a
+    person who stopped the app reading is 423 (``access.member_intent_check``).
     """
     tenant = key.tenant
     clauses: list[Clause] = []
@@ -250,7 +251,9 @@ def clauses_resolve(*, key: AppKey, raw: list[RawClause]) -> list[Clause]:
         if item.user_id is None or item.user_id == ANY:
             subject = ANY
         else:
-            member = access.access_member_for_key(key=key, external_id=item.user_id, create=False)
+            member = access.access_member_for_key(
+                key=key, external_id=item.user_id, create=False, intent=access.READ
+            )
             if member is None:
                 continue
             subject = member.subject_id

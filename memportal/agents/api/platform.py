@@ -17,7 +17,7 @@ from memportal import access
 from memportal.agents import webhooks as webhook_services
 from memportal.agents.models import AppKey
 from memportal.memory import api_selectors, selectors, services
-from memportal.memory.errors import InvalidInput, MemoryPaused
+from memportal.memory.errors import InvalidInput
 from memportal.memory.models import ErasureReceipt, Membership, MemoryEvent, MemoryFeedback
 from memportal.memory.records import TABLE
 from memportal.memory.validation import clean_id, clean_page, clean_text
@@ -49,10 +49,11 @@ def entities(request: HttpRequest) -> JsonResponse:
     page, size = clean_page(params.get("page", 1), params.get("page_size", 100))
     tenant = key.tenant
     members = Membership._meta.db_table
+    readable = access.key_read_member_condition()  # counts of people who stopped the app reading: left out
     with connection.cursor() as cur:
         cur.execute(
             "WITH named AS (SELECT m.subject_id, m.external_id FROM " + members + " m WHERE m.tenant_id = %s "
-            "AND m.external_id IS NOT NULL AND m.ended_at IS NULL), "
+            "AND m.external_id IS NOT NULL AND m.ended_at IS NULL AND m." + readable + "), "
             "mem AS (SELECT payload->>'user_id' AS s, payload->>'agent_id' AS a, payload->>'run_id' AS r, "
             "payload->>'created_at' AS c FROM " + TABLE + " WHERE payload->>'app_id' = %s "
             "AND payload->>'user_id' IN (SELECT subject_id FROM named)) "
@@ -66,7 +67,8 @@ def entities(request: HttpRequest) -> JsonResponse:
         rows = cur.fetchall()
         cur.execute(
             f"SELECT count(*) FROM {TABLE} WHERE payload->>'app_id' = %s AND payload->>'user_id' IN "
-            f"(SELECT subject_id FROM {members} WHERE tenant_id = %s AND external_id IS NOT NULL AND ended_at IS NULL)",
+            f"(SELECT subject_id FROM {members} WHERE tenant_id = %s AND external_id IS NOT NULL AND ended_at IS NULL "
+            f"AND {readable})",
             [tenant.slug, tenant.pk],
         )
         total = cur.fetchone()[0]
@@ -150,10 +152,10 @@ def batch(request: HttpRequest) -> JsonResponse:
             clean_text(item.get("text"))
     with transaction.atomic():
         for item in items:
-            member = access.access_memory_for_key(key=key, memory_id=item["memory_id"])
+            member = access.access_memory_for_key(
+                key=key, memory_id=item["memory_id"], intent=access.WRITE if updating else None
+            )
             if updating:
-                if member.memory_paused:
-                    raise MemoryPaused()
                 services.memory_update(member=member, memory_id=item["memory_id"], text=item["text"])
             else:
                 services.memory_delete(member=member, memory_id=item["memory_id"], via="api")
@@ -174,7 +176,7 @@ def feedback(request: HttpRequest) -> JsonResponse:
     reason = data.get("feedback_reason") or ""
     if reason:
         reason = clean_text(reason)
-    member = access.access_memory_for_key(key=key, memory_id=data.get("memory_id"))
+    member = access.access_memory_for_key(key=key, memory_id=data.get("memory_id"), intent=access.WRITE)
     record = selectors.memory_get(member=member, memory_id=data["memory_id"])
     item = MemoryFeedback.objects.create(
         tenant=key.tenant, memory_id=record.id, subject_id=member.subject_id, agent_id=record.agent_id,

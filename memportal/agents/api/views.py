@@ -25,8 +25,9 @@ from memportal.agents.models import AppKey, MemoryExportRequest
 from memportal.agents.services import key_read_record, portal_token_create
 from memportal.memory import api_selectors, selectors, services
 from memportal.memory.api_selectors import Clause
-from memportal.memory.errors import InvalidInput, MemoryPaused
-from memportal.memory.models import Tenant
+from memportal.memory.errors import InvalidInput
+from memportal.memory.ledger import key_reader_label, memory_reads_record
+from memportal.memory.models import MemoryRead, Tenant
 from memportal.memory.records import MemoryRecord
 from memportal.memory.validation import clean_messages, clean_metadata, clean_page
 
@@ -67,7 +68,7 @@ def _selection(key: AppKey, filters: Any, top_level: dict[str, Any]) -> Selectio
     condition = condition_parse(filters, top_level=top_level)
 
     def subject(external_id: str) -> str | None:
-        member = access.access_member_for_key(key=key, external_id=external_id, create=False)
+        member = access.access_member_for_key(key=key, external_id=external_id, create=False, intent=access.READ)
         return member.subject_id if member is not None else None
 
     return Selection(clauses, condition_map_users(condition, subject))
@@ -81,6 +82,8 @@ def _looked(key: AppKey, action: str, records: list[MemoryRecord], clauses: list
     """Every read made with a key is a look at the people whose memories it returned ("Who looked")."""
     everyone = any(c.subject_id == api_selectors.ANY for c in clauses or [])
     key_read_record(key=key, action=action, counts=dict(Counter(r.subject_id for r in records)), everyone=everyone)
+    # And per memory (the ledger on the memory's page), one statement for the whole answer.
+    memory_reads_record(tenant=key.tenant, records=records, via=MemoryRead.Via.KEY, reader=key_reader_label(key.prefix))
 
 
 @api_view(("GET",))
@@ -124,19 +127,19 @@ def _add(request: HttpRequest) -> JsonResponse:
     if scope.get("app_id") not in (None, key.tenant.slug):
         raise ApiError(404, NOT_FOUND, "app_id")
     with transaction.atomic():
-        member = access.access_member_for_key(key=key, external_id=scope["user_id"], create=True)
-        if member.memory_paused:
-            raise MemoryPaused()
+        member = access.access_member_for_key(
+            key=key, external_id=scope["user_id"], create=True, intent=access.WRITE
+        )
         outcome = services.memory_remember(
             member=member, messages=messages, agent_id=scope.get("agent_id"), run_id=scope.get("run_id"),
             metadata=metadata or None, infer=infer,
         )
     results = [{**r.as_dict(user_id=member.external_id), "event": "ADD"} for r in outcome.added]
-    if access.key_may(key=key, permission="read"):
+    if access.key_may(key=key, permission="read") and not member.reads_stopped:
         # The existing memory is shown to a key that may read it, and that is a look.
         results += [{**r.as_dict(user_id=member.external_id), "event": "NOOP"} for r in outcome.unchanged]
         _looked(key, "get", outcome.unchanged)
-    else:  # a write-only key learns only that nothing new was stored, not which memory exists
+    else:  # a write-only key (or a person who stopped it reading) learns only that nothing new was stored
         results += [{"id": None, "memory": r.text, "user_id": member.external_id, "event": "NOOP"}
                     for r in outcome.unchanged]
     answer: dict[str, Any] = {"results": results, "inference": outcome.inference}
@@ -212,7 +215,8 @@ UPDATE_FIELDS = frozenset({"text", "metadata", "timestamp", "expiration_date"})
 def memory_detail(request: HttpRequest, memory_id: str) -> JsonResponse:
     key = require(request, "read" if request.method == "GET" else "write")
     query_params(request, allowed=frozenset({"delete_linked", "org_id", "project_id"}))
-    member = access.access_memory_for_key(key=key, memory_id=memory_id)
+    intent = {"GET": access.READ, "PUT": access.WRITE}.get(request.method)  # DELETE: always allowed
+    member = access.access_memory_for_key(key=key, memory_id=memory_id, intent=intent)
     if request.method == "GET":
         record = selectors.memory_get(member=member, memory_id=memory_id)
         _looked(key, "get", [record])
@@ -226,9 +230,9 @@ def memory_detail(request: HttpRequest, memory_id: str) -> JsonResponse:
             raise ApiError(400, f"Updating {unsupported} is not supported; send text.", unsupported)
     if "text" not in data:
         raise ApiError(400, "text is required.", "text")
-    if member.memory_paused:
-        raise MemoryPaused()
     record = services.memory_update(member=member, memory_id=memory_id, text=data["text"])
+    if member.reads_stopped:  # the app gets back only the text it sent, not the memory's other fields
+        return JsonResponse({"id": record.id, "memory": record.text, "message": "Memory updated successfully!"})
     return JsonResponse({**record.as_dict(user_id=member.external_id), "message": "Memory updated successfully!"})
 
 
@@ -236,9 +240,11 @@ def memory_detail(request: HttpRequest, memory_id: str) -> JsonResponse:
 def memory_history(request: HttpRequest, memory_id: str) -> JsonResponse:
     key = require(request, "read")
     query_params(request, allowed=frozenset({"org_id", "project_id"}))
-    member = access.access_memory_for_key(key=key, memory_id=memory_id)
+    member = access.access_memory_for_key(key=key, memory_id=memory_id, intent=access.READ)
     entries = selectors.memory_history(member=member, memory_id=memory_id)
     key_read_record(key=key, action="history", counts={member.subject_id: 1}, everyone=False)
+    memory_reads_record(tenant=key.tenant, records=[selectors.memory_get(member=member, memory_id=memory_id)],
+                        via=MemoryRead.Via.KEY, reader=key_reader_label(key.prefix))
     return JsonResponse([
         {"memory_id": str(memory_id), "user_id": member.external_id, "event": e.event, "old_memory": e.old_text,
          "new_memory": e.new_text, "role": e.role, "created_at": e.at.isoformat() if e.at else None}

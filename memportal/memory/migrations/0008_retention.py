@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('memory', '0005_staff_lookup_indexes'),
+        ('memory', '0007_ledger'),
     ]
 
     operations = [
