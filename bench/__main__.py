@@ -50,11 +50,13 @@ def main() -> int:
     from .workload import generate
 
     if args.mode == "http":  # against whatever the benchmark database holds now
-        from .http import run_http
+        from .http import COLUMNS, run_http, write_http_plot
 
         res = run_http(database_url=url, workers=args.workers)
         write_json({"machine": machine(), "http": res}, RESULTS / f"{args.out or 'http'}.json")
-        print(table(res.get("levels", []), ["concurrency", "requests_per_s", "p50_ms", "p95_ms", "p99_ms", "non_2xx"]))
+        print(table(res.get("levels", []), COLUMNS))
+        if res.get("levels"):
+            write_http_plot(res, RESULTS / f"{args.out or 'http'}.png")
         return 0
     if args.mode == "search":  # latency split (cold/warm/embedding/SQL) on the store as it is
         res = run.search_existing(people=args.queries)

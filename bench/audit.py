@@ -1,5 +1,8 @@
 """The staff audit page (/staff/<app_id>/) on a generated store: p50/p95 per filter, queries, bytes.
 
+``python -m bench.audit --nightly`` times the nightly audit task's reports instead (every live
+tenant; ``--no-migrate`` against a shared, already loaded database).
+
 ``python -m bench.audit --load 100000`` (re)fills the benchmark database with the same workload as
 ``bench.run`` (size/10 people over four tenants, 50/30/10/10% of the memories), then audits the
 largest tenant, ``bench_t0``, as one of its staff. Without ``--load`` it measures whatever the
@@ -111,6 +114,39 @@ def run_audit(*, requests: int = 20, tenant_slug: str = "bench_t0") -> dict[str,
     return out
 
 
+def run_nightly(*, repeat: int = 1) -> dict[str, Any]:
+    """The nightly audit task's work (``staff.audit.nightly_audit_run``) on the store as it is: the
+    report of every live tenant, timed per tenant, ``repeat`` times. Builds each report exactly as
+    the task does (``audit_report(labels=False)``) but does not store it, so a shared benchmark
+    database is left as it was (the task adds one INSERT per tenant)."""
+    from django.db import connection
+
+    from memportal.memory.models import Membership, Tenant
+    from memportal.staff.audit import audit_report
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM memportal_memories")
+        store = cur.fetchone()[0]
+    out: dict[str, Any] = {"store_memories": store, "store_people": Membership.objects.count(), "runs": []}
+    for _ in range(repeat):
+        run: dict[str, Any] = {"tenants": []}
+        t0 = time.perf_counter()
+        for tenant in Tenant.objects.filter(offboarded_at__isnull=True).order_by("pk"):
+            start = time.perf_counter()
+            report = audit_report(tenant, labels=False)
+            seconds = time.perf_counter() - start
+            run["tenants"].append({"tenant": tenant.slug, "seconds": round(seconds, 2),
+                                   "memories": report["memories"], "people": report["people"],
+                                   "sessions": len(report["per_session"]),
+                                   "report_bytes": len(json.dumps(report))})
+            log(f"  nightly audit {tenant.slug}: {seconds:.2f} s, {report['memories']:,} memories, "
+                f"{report['people']:,} people")
+        run["total_seconds"] = round(time.perf_counter() - t0, 2)
+        log(f"  nightly audit, all tenants: {run['total_seconds']} s")
+        out["runs"].append(run)
+    return out
+
+
 def clear_bench_access_log() -> None:
     """The benchmark's own access records (append-only in the product, PROTECT on the tenant) would
     stop ``bench.run.reset_store`` from dropping the bench tenants: delete them in SQL, bench only."""
@@ -133,11 +169,27 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=20, help="timed requests per scenario")
     parser.add_argument("--tenant", default="bench_t0")
     parser.add_argument("--no-run", action="store_true", help="only load")
+    parser.add_argument("--nightly", action="store_true",
+                        help="time the nightly audit task's reports (every live tenant) instead of the page")
+    parser.add_argument("--repeat", type=int, default=2, help="--nightly: runs (the first reads cold pages)")
+    parser.add_argument("--no-migrate", action="store_true", help="use the database as it is (a shared one)")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_DEBUG", "0")
     from .db import django_setup
 
-    django_setup()
+    django_setup(migrate=not args.no_migrate)
+    if args.nightly:
+        res = run_nightly(repeat=args.repeat)
+        res["load_average"] = os.getloadavg()
+        res["machine"] = __import__("bench.report", fromlist=["machine"]).machine()
+        RESULTS.mkdir(exist_ok=True)
+        path = RESULTS / f"nightly-audit-{res['store_memories']}.json"
+        path.write_text(json.dumps(res, indent=2) + "\n")
+        for i, run in enumerate(res["runs"], 1):
+            print(f"run {i}: " + ", ".join(f"{t['tenant']} {t['seconds']} s ({t['memories']:,} memories)"
+                                            for t in run["tenants"]) + f"; all tenants {run['total_seconds']} s")
+        log(f"wrote {path}")
+        return 0
     if args.load:
         from .http import load
 

@@ -24,8 +24,9 @@ def bench_database_url() -> str:
     return server.get_uri(BENCH_DATABASE)
 
 
-def django_setup() -> str:
-    """Point Django at the benchmark database, start it, migrate. Returns the URL."""
+def django_setup(*, migrate: bool = True) -> str:
+    """Point Django at the benchmark database, start it, migrate (unless ``migrate`` is False: a
+    shared, already loaded database another branch may own). Returns the URL."""
     url = bench_database_url()
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "memportal.settings")
@@ -34,5 +35,6 @@ def django_setup() -> str:
     from django.core.management import call_command
 
     django.setup()
-    call_command("migrate", verbosity=0, interactive=False)
+    if migrate:
+        call_command("migrate", verbosity=0, interactive=False)
     return url

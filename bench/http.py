@@ -1,8 +1,11 @@
 """The "your data" page (/you/) through HTTP under gunicorn, driven by wrk at several concurrencies.
 
 Standalone: ``python -m bench.http --load 100000`` (re)fills the benchmark database, then measures;
-``--threads 1`` for sync workers, ``--app-dir DIR`` to serve another checkout side by side. Each
-level also reports CPU milliseconds per request of the gunicorn workers and of PostgreSQL.
+``--threads 1`` for sync workers; ``--before DIR`` serves another checkout (e.g. main) at the same
+time and loads the two in turn, level by level (``--rounds`` times), for a fair side-by-side on a
+shared machine. Each level also reports CPU milliseconds per request of the gunicorn workers and
+of PostgreSQL, which noise moves far less than requests/s. Prints a table and writes
+``bench/results/<out>.json`` and ``.png``.
 
 Runs against whatever the benchmark database holds (run ``python -m bench quick`` or ``full``
 first). Signs in ``people`` of the loaded people (typical ones and the heaviest) by giving their
@@ -68,8 +71,9 @@ def _sessions(people: int) -> tuple[list[str], int]:
     return cookies, heavy_count
 
 
-def _cpu(server_pid: int, database: str) -> tuple[float, float]:
-    """CPU seconds used so far by the gunicorn workers and by the PostgreSQL backends serving ``database``.
+def _cpu(server_pid: int, database: str) -> dict[tuple[str, int], float]:
+    """CPU seconds used so far by each gunicorn worker and each PostgreSQL backend serving
+    ``database``, by process (``_cpu_delta`` compares two of these).
 
     Per-request CPU is what decides throughput on a shared 2-core machine, and unlike latency it
     barely moves when other processes compete for the cores.
@@ -83,13 +87,24 @@ def _cpu(server_pid: int, database: str) -> tuple[float, float]:
         except psutil.Error:
             return 0.0
 
-    workers = psutil.Process(server_pid).children(recursive=True)
-    py = sum(used(p) for p in workers)
-    pg = 0.0
+    out = {("py", p.pid): used(p) for p in psutil.Process(server_pid).children(recursive=True)}
     for proc in psutil.process_iter(["cmdline"]):
         cmd = " ".join(proc.info.get("cmdline") or [])
         if cmd.startswith("postgres: ") and f" {database} " in f"{cmd} ":
-            pg += used(proc)
+            out[("pg", proc.pid)] = used(proc)
+    return out
+
+
+def _cpu_delta(before: dict[tuple[str, int], float], after: dict[tuple[str, int], float]) -> tuple[float, float]:
+    """Python and PostgreSQL CPU seconds between two samples, process by process: a process that
+    started in between counts from zero, one that ended is left out (never a negative total)."""
+    py = pg = 0.0
+    for (kind, pid), seconds in after.items():
+        delta = max(0.0, seconds - before.get((kind, pid), 0.0))
+        if kind == "py":
+            py += delta
+        else:
+            pg += delta
     return py, pg
 
 
@@ -108,6 +123,60 @@ def _wait(url: str, cookie: str, timeout: float = 60) -> bytes:
             time.sleep(0.5)
 
 
+def _serve(*, app_dir: Path, port: int, workers: int, threads: int, env: dict[str, str]) -> subprocess.Popen:
+    base = Path(__file__).resolve().parent.parent
+    return subprocess.Popen(
+        [
+            str(base / ".venv/bin/gunicorn"),
+            "memportal.wsgi",
+            "-w",
+            str(workers),
+            "--threads",
+            str(threads),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(app_dir),
+            "--log-level",
+            "warning",
+        ],
+        cwd=app_dir,
+        env=env,
+        start_new_session=True,
+    )
+
+
+def _wrk(wrk: str, script: str, port: int, conc: int, seconds: int) -> dict[str, Any]:
+    proc = subprocess.run(
+        [wrk, "-t1", f"-c{conc}", f"-d{seconds}s", "--timeout", "10s", "-s", script, f"http://127.0.0.1:{port}/"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", proc.stdout)
+    pct = re.search(r"P50=(\d+) P95=(\d+) P99=(\d+) ERR=(\d+)", proc.stdout)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", proc.stdout)
+    done = re.search(r"(\d+) requests in", proc.stdout)
+    row: dict[str, Any] = {
+        "requests": int(done.group(1)) if done else 0,
+        "requests_per_s": float(rps.group(1)) if rps else None,
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+    }
+    if pct:
+        row.update(
+            p50_ms=int(pct.group(1)) / 1000,
+            p95_ms=int(pct.group(2)) / 1000,
+            p99_ms=int(pct.group(3)) / 1000,
+            errors=int(pct.group(4)),
+        )
+    return row
+
+
+def _median(values: list[float]) -> float | None:
+    values = sorted(v for v in values if v is not None)
+    return values[len(values) // 2] if values else None
+
+
 def run_http(
     *,
     database_url: str,
@@ -119,99 +188,124 @@ def run_http(
     port: int = 8765,
     app_dir: str | None = None,
     settings_module: str = "memportal.settings",
+    apps: dict[str, str] | None = None,
+    rounds: int = 1,
 ) -> dict[str, Any]:
+    """Serve each checkout in ``apps`` (label -> directory; default: this one, or ``app_dir``) under its
+    own gunicorn at the same time, and load them in turn: for each round, each level, each app. Taking
+    turns, every version sees the same machine load, which is what makes a side-by-side comparison on a
+    shared machine fair. Per app and level: the median requests/s and latency percentiles over the
+    rounds, and CPU ms per request (gunicorn workers, PostgreSQL backends) over all of them."""
+    from django.conf import settings
+
     wrk = shutil.which("wrk")
     if wrk is None:
         return {"skipped": "wrk is not installed (apt-get install wrk)"}
+    base = Path(__file__).resolve().parent.parent
+    if apps is None:
+        apps = {"this checkout": str(Path(app_dir or base).resolve())}
     cookies, heavy_count = _sessions(people)
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "DJANGO_DEBUG": "0",
+        # The key the session cookies above were signed with, for every server of the run (each
+        # checkout would otherwise use its own development key and reject them).
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
         "MEMPORTAL_EMBEDDER_THREADS": "1",
         "DJANGO_SETTINGS_MODULE": settings_module,
     }
-    base = Path(__file__).resolve().parent.parent
-    server = subprocess.Popen(
-        [
-            str(base / ".venv/bin/gunicorn"),
-            "memportal.wsgi",
-            "-w",
-            str(workers),
-            "--threads",
-            str(threads),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--chdir",
-            str(app_dir or base),
-            "--log-level",
-            "warning",
-        ],
-        cwd=app_dir or base,
-        env=env,
-        start_new_session=True,
-    )
+    servers = {
+        label: (port + i, _serve(app_dir=Path(d), port=port + i, workers=workers, threads=threads, env=env))
+        for i, (label, d) in enumerate(apps.items())
+    }
     out: dict[str, Any] = {
         "workers": workers,
         "threads": threads,
         "signed_in_people": len(cookies),
         "heaviest_person_memories": heavy_count,
+        "rounds": rounds,
+        "seconds_per_level": seconds,
+        "apps": dict(apps),
+        "page_bytes_heaviest": {},
         "levels": [],
     }
+    database = urllib.parse.urlparse(database_url).path.lstrip("/")
     try:
-        page = _wait(f"http://127.0.0.1:{port}/you/", cookies[0])
-        out["page_bytes_heaviest"] = len(page)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
             fh.write(LUA % ", ".join(f'"{c}"' for c in cookies))
             script = fh.name
-        # Warm every worker's connection and the session rows.
-        subprocess.run(
-            [wrk, "-t1", "-c4", "-d3s", "-s", script, f"http://127.0.0.1:{port}/"], capture_output=True, check=False
-        )
-        database = urllib.parse.urlparse(database_url).path.lstrip("/")
-        for conc in levels:
-            cpu0 = _cpu(server.pid, database)
-            proc = subprocess.run(
-                [
-                    wrk,
-                    "-t1",
-                    f"-c{conc}",
-                    f"-d{seconds}s",
-                    "--timeout",
-                    "10s",
-                    "-s",
-                    script,
-                    f"http://127.0.0.1:{port}/",
-                ],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            rps = re.search(r"Requests/sec:\s+([\d.]+)", proc.stdout)
-            pct = re.search(r"P50=(\d+) P95=(\d+) P99=(\d+) ERR=(\d+)", proc.stdout)
-            non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", proc.stdout)
-            row = {"concurrency": conc, "requests_per_s": float(rps.group(1)) if rps else None}
-            if pct:
-                row.update(
-                    p50_ms=int(pct.group(1)) / 1000,
-                    p95_ms=int(pct.group(2)) / 1000,
-                    p99_ms=int(pct.group(3)) / 1000,
-                    errors=int(pct.group(4)),
-                )
-            row["non_2xx"] = int(non2xx.group(1)) if non2xx else 0
-            cpu1 = _cpu(server.pid, database)
-            done = re.search(r"(\d+) requests in", proc.stdout)
-            if done and int(done.group(1)):
-                n = int(done.group(1))
-                row["django_cpu_ms_per_request"] = round((cpu1[0] - cpu0[0]) / n * 1000, 2)
-                row["postgres_cpu_ms_per_request"] = round((cpu1[1] - cpu0[1]) / n * 1000, 2)
-            out["levels"].append(row)
-            log(f"  http c={conc}: {row}")
+        for label, (p, _) in servers.items():
+            out["page_bytes_heaviest"][label] = len(_wait(f"http://127.0.0.1:{p}/you/", cookies[0]))
+            _wrk(wrk, script, p, 4, 3)  # warm every worker: connection, templates, each person's rows
+        samples: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for r in range(rounds):
+            for conc in levels:
+                for label, (p, server) in servers.items():
+                    cpu0 = _cpu(server.pid, database)
+                    row = _wrk(wrk, script, p, conc, seconds)
+                    row["cpu_py_s"], row["cpu_pg_s"] = _cpu_delta(cpu0, _cpu(server.pid, database))
+                    row["load_average_1m"] = os.getloadavg()[0]
+                    samples.setdefault((label, conc), []).append(row)
+                    log(f"  http round {r + 1} {label} c={conc}: {row.get('requests_per_s')} req/s, "
+                        f"p95 {row.get('p95_ms')} ms")
+        for (label, conc), rows in samples.items():
+            n = sum(x["requests"] for x in rows)
+            level = {
+                "app": label,
+                "concurrency": conc,
+                "requests_per_s": _median([x.get("requests_per_s") for x in rows]),
+                "p50_ms": _median([x.get("p50_ms") for x in rows]),
+                "p95_ms": _median([x.get("p95_ms") for x in rows]),
+                "p99_ms": _median([x.get("p99_ms") for x in rows]),
+                "errors": sum(x.get("errors", 0) for x in rows),
+                "non_2xx": sum(x["non_2xx"] for x in rows),
+                "rounds": rows,
+            }
+            if n:
+                level["django_cpu_ms_per_request"] = round(sum(x["cpu_py_s"] for x in rows) / n * 1000, 2)
+                level["postgres_cpu_ms_per_request"] = round(sum(x["cpu_pg_s"] for x in rows) / n * 1000, 2)
+            out["levels"].append(level)
         os.unlink(script)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        for _, server in servers.values():
+            os.killpg(server.pid, signal.SIGTERM)
+        for _, server in servers.values():
+            server.wait(timeout=30)
     return out
+
+
+COLUMNS = ["app", "concurrency", "requests_per_s", "p50_ms", "p95_ms", "p99_ms", "non_2xx",
+           "django_cpu_ms_per_request", "postgres_cpu_ms_per_request"]
+
+
+def write_http_plot(res: dict[str, Any], path: Path) -> Path:
+    """Requests/s and p95 against concurrency, one line per app (before/after side by side)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
+    for label in res["apps"]:
+        rows = sorted((x for x in res["levels"] if x["app"] == label), key=lambda x: x["concurrency"])
+        conc = [x["concurrency"] for x in rows]
+        left.plot(conc, [x["requests_per_s"] or 0 for x in rows], marker="o", label=label)
+        right.plot(conc, [x["p95_ms"] or 0 for x in rows], marker="o", label=label)
+    left.axhline(400, color="grey", linestyle="--", linewidth=1, label="goal: 400 req/s")
+    right.axhline(30, color="grey", linestyle="--", linewidth=1, label="goal: p95 30 ms")
+    for ax, ylabel in ((left, "requests/s"), (right, "p95 latency (ms)")):
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("concurrent connections (wrk)")
+        ax.set_ylabel(ylabel)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f'"Your data" page (/you/), gunicorn {res["workers"]} workers x {res["threads"]} threads, 2 cores')
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def load(size: int, *, seed: int = 42) -> dict[str, Any]:
@@ -231,9 +325,10 @@ def load(size: int, *, seed: int = 42) -> dict[str, Any]:
 
 
 def main() -> int:
-    """``python -m bench.http [--load N] [--workers 4] [--threads 1] [--seconds 10] [--levels 1,4,16,32]``."""
+    """``python -m bench.http [--load N] [--before DIR] [--rounds 3] [--levels 1,4,16,32] [--out NAME]``."""
     import argparse
-    import json
+
+    from .report import machine, table, write_json
 
     parser = argparse.ArgumentParser(prog="python -m bench.http", description=__doc__)
     parser.add_argument("--load", type=int, default=0, help="first (re)load the store with this many memories")
@@ -241,11 +336,14 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="gthread threads per worker (1 = sync worker)")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--levels", default="1,4,16,32")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat every level this often, apps taking turns")
     parser.add_argument("--people", type=int, default=50)
     parser.add_argument("--no-run", action="store_true", help="only load")
-    parser.add_argument("--app-dir", help="serve another checkout (e.g. the previous commit) for a side-by-side run")
+    parser.add_argument("--app-dir", help="serve another checkout instead of this one")
+    parser.add_argument("--before", help="also serve this checkout (e.g. a worktree of main), side by side")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--settings", default="memportal.settings", help="settings module gunicorn serves with")
+    parser.add_argument("--out", default="http", help="results name: bench/results/<out>.json and .png")
     args = parser.parse_args()
     from .db import django_setup
 
@@ -254,6 +352,8 @@ def main() -> int:
         load(args.load)
     if args.no_run:
         return 0
+    after = str(Path(args.app_dir or Path(__file__).resolve().parent.parent).resolve())
+    apps = {"before": str(Path(args.before).resolve()), "after": after} if args.before else {"this checkout": after}
     res = run_http(
         database_url=url,
         people=args.people,
@@ -262,13 +362,21 @@ def main() -> int:
         levels=tuple(int(x) for x in args.levels.split(",")),
         seconds=args.seconds,
         port=args.port,
-        app_dir=args.app_dir,
         settings_module=args.settings,
+        apps=apps,
+        rounds=args.rounds,
     )
     res["settings"] = args.settings
-    res["app_dir"] = args.app_dir or str(Path(__file__).resolve().parent.parent)
     res["load_average"] = os.getloadavg()
-    print(json.dumps(res, indent=2))
+    results = Path(__file__).resolve().parent / "results"
+    write_json({"machine": machine(), "http": res}, results / f"{args.out}.json")
+    if "levels" in res:
+        rows = sorted(res["levels"], key=lambda x: (x["concurrency"], list(apps).index(x["app"])))
+        print(table(rows, COLUMNS))
+        write_http_plot(res, results / f"{args.out}.png")
+        print(f"\nwrote bench/results/{args.out}.json and bench/results/{args.out}.png")
+    else:
+        print(res)
     return 0
 
 

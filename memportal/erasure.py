@@ -31,6 +31,12 @@ from django.utils import timezone
 
 from memportal.crypto import keyed_hash
 from memportal.memory.records import ENTITY_TABLE, TABLE
+from memportal.memory.versions import (
+    person_data_version_bump,
+    person_data_versions_count,
+    person_data_versions_delete,
+    tenant_data_version_bump,
+)
 
 log = logging.getLogger(__name__)
 
@@ -579,6 +585,22 @@ class Caches(_SqlStore):
         return cursor.fetchone()[0]
 
 
+class DataVersions(_SqlStore):
+    """The people's data-version rows (memory/versions.py), once their membership ends: a subject id
+    and a random token each. While the membership lasts, an erasure gives them a new token instead."""
+
+    name, label = "data_versions", "Page-cache versions of the people"
+
+    def applies(self, scope: Scope) -> bool:
+        return scope.ends_membership and not scope.narrowed
+
+    def erase(self, run: Run, cursor: Any) -> int:
+        return person_data_versions_delete(subject_ids=run.scope.subjects(cursor), cursor=cursor)
+
+    def count(self, scope: Scope, cursor: Any) -> int:
+        return person_data_versions_count(subject_ids=scope.subjects(cursor), cursor=cursor)
+
+
 class WebhookDeliveries(_SqlStore):
     """Webhook deliveries about a person (memportal.agents.webhooks): ids only, never memory text,
     but our subject id and, until the delivery ends, the app's id for the person. When the person
@@ -613,7 +635,7 @@ class WebhookDeliveries(_SqlStore):
 REGISTRY: tuple[Any, ...] = (
     Vectors(), History(), Feedback(), MemoryReads(), Messages(), Entities(), ExportFiles(), StaffSearchText(),
     ApiExportRequests(), ExternalIds(),
-    PersonLinks(), Sessions(), Caches(), WebhookDeliveries(),
+    PersonLinks(), Sessions(), Caches(), WebhookDeliveries(), DataVersions(),
 )
 VECTORS = REGISTRY[0]
 
@@ -630,7 +652,19 @@ def erase(*, scope: Scope, skip: Iterable[str] = ()) -> dict[str, int]:
             if store.name in skip or not store.applies(scope):
                 continue
             erased[store.name] = store.erase(run, cursor)
+    _data_version_bump(scope)
     return erased
+
+
+def _data_version_bump(scope: Scope) -> None:
+    """Every erasure, whoever runs it, makes cached views of the people in scope unreachable, in
+    the erasing transaction (memory/versions.py; the views are kept in no store: web-process memory
+    only). The tenant's token covers everyone in it; people who leave lose their own row instead
+    (DataVersions), and an ended membership's page is never served again."""
+    if scope.subject_ids is None:
+        tenant_data_version_bump(tenant_ids=[scope.tenant_id])
+    elif not DataVersions().applies(scope):
+        person_data_version_bump(subject_ids=scope.subject_ids)
 
 
 def account_traces_erase(*, user_id: int, email: str) -> dict[str, int]:
@@ -648,6 +682,8 @@ def erase_vectors_batch(*, scope: Scope, limit: int) -> tuple[int, int]:
     with connection.cursor() as cursor:
         memories = VECTORS.erase(run, cursor, limit=limit)
         history = History().erase(run, cursor) if run.memory_ids else 0
+    if memories:
+        _data_version_bump(scope)
     return memories, history
 
 

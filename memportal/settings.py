@@ -159,8 +159,20 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "memportal_cache",
-    }
+    },
+    # Rendered parts of a person's own pages (you/fragments.py), in each web process's memory only:
+    # keyed on the person's data version, so never stale and never someone else's; bounded, LRU.
+    "you_fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "you-fragments",
+        "TIMEOUT": int(os.environ.get("MEMPORTAL_FRAGMENT_TIMEOUT", "300")),
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("MEMPORTAL_FRAGMENT_MAX_ENTRIES", "2000"))},
+    },
 }
+
+# Django's database sessions (logout-everywhere and erasure delete their rows), read per request
+# without the ORM's query building (memportal/accounts/sessions.py).
+SESSION_ENGINE = "memportal.accounts.sessions"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

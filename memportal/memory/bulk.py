@@ -29,6 +29,7 @@ from .errors import InvalidInput
 from .models import Membership, MemoryEvent
 from .records import TABLE, MemoryRecord
 from .validation import clean_metadata, clean_optional_id, clean_text
+from .versions import person_data_version_bump, tenant_data_version_bump
 
 ROLES = frozenset({"user", "assistant"})
 
@@ -114,6 +115,8 @@ def memory_bulk_load(
                            member.tenant.slug, member.subject_id, item.agent_id, item.run_id))
     with transaction.atomic():
         _copy(memory_rows, event_rows)
+        # One token per tenant, not one per person: a load may write to thousands of people.
+        tenant_data_version_bump(tenant_ids={m.tenant_id for m in allowed.values()})
     return [row[0] for row in memory_rows]
 
 
@@ -174,6 +177,7 @@ def memories_write(
         event_rows.append((memory_id, "ADD", None, memory.text, memory.actor_id, memory.role, False, when, when, now,
                            member.tenant.slug, member.subject_id, agent_id, run_id))
     _copy(memory_rows, event_rows)
+    person_data_version_bump(subject_ids=[member.subject_id])  # in the caller's transaction, like the rows
     from memportal.agents.webhooks import memory_events_emit  # the history rows are webhook events
 
     memory_events_emit(app_id=member.tenant.slug, rows=[

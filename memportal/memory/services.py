@@ -25,6 +25,7 @@ from .mem0_backend import embed_for_add, embeddings_prefetched, get_memory, hist
 from .models import ErasureReceipt, Membership, Tenant
 from .records import TABLE, MemoryRecord
 from .validation import clean_messages, clean_metadata, clean_optional_id, clean_text
+from .versions import person_data_version_bump
 
 logger = logging.getLogger(__name__)
 
@@ -352,6 +353,7 @@ def _memory_add_via_mem0(
         ):
             result = memory.add(cleaned, user_id=member.subject_id, agent_id=agent, run_id=run, metadata=meta,
                                 infer=False)
+        person_data_version_bump(subject_ids=[member.subject_id])
         ids = [item["id"] for item in result.get("results", []) if item.get("event", "ADD") != "DELETE"]
         return selectors.memory_get_many(member=member, memory_ids=ids)
 
@@ -381,6 +383,7 @@ def memory_update(*, member: Membership, memory_id: Any, text: Any) -> MemoryRec
             with history_scope(app_id=member.tenant.slug, subject_id=member.subject_id,
                                agent_id=record.agent_id, run_id=record.run_id):
                 get_memory().update(record.id, text=new_text)
+            person_data_version_bump(subject_ids=[member.subject_id])
         return selectors.memory_get(member=member, memory_id=record.id)
 
 

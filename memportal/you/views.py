@@ -38,6 +38,7 @@ from memportal.staff.selectors import access_records_for_member
 from . import selectors as you_selectors
 from . import services as you_services
 from .forms import DELETE_ACCOUNT_PHRASE, ERASE_ALL_PHRASE, MemoryEditForm, PhraseForm
+from .fragments import fragment_get, fragment_key
 from .ledger_selectors import memory_ledger
 
 PAGE_SIZE = 25
@@ -82,25 +83,34 @@ def _receipt_url(receipt: ErasureReceipt) -> str:
 @require_GET
 def memory_list(request: HttpRequest, member: Membership) -> HttpResponse:
     agent, session = _filters(request.GET)
-    # One scan gives the total, both filter dropdowns and this filter's count (was four queries).
-    summary = selectors.memory_scope_summary(member=member)
+    page_no = request.GET.get("page", 1)
     context: dict[str, Any] = {
         "member": member, "agent": agent, "session": session,
-        "all_total": summary.total,
-        "agents": summary.agents(),
         "memberships": you_selectors.member_choices(request=request),
     }
+    # The list, its totals and filters, cached per person and data version (you.fragments): a hit
+    # skips both memory queries and most of the rendering; any write or erasure changes the key.
+    context["fragment_key"] = fragment_key(
+        member=member, user_pk=request.user.pk, name="list", parts=(agent, session, str(page_no))
+    )
+    context["fragment_html"] = fragment_get(context["fragment_key"])
+    if context["fragment_html"] is not None:
+        return render(request, "you/list.html", context)
+    # One scan gives the total, both filter dropdowns and this filter's count (was four queries).
+    summary = selectors.memory_scope_summary(member=member)
+    context.update(all_total=summary.total, agents=summary.agents())
     try:
         # memory_list validates the filters (InvalidInput) before anything is looked up by them.
         context["page"] = selectors.memory_list(
             member=member, agent_id=agent, run_id=session,
-            page=request.GET.get("page", 1), page_size=PAGE_SIZE,
+            page=page_no, page_size=PAGE_SIZE,
             total=summary.count(agent_id=agent, run_id=session),
         )
         context["sessions"] = summary.sessions(agent_id=agent)
         context["rows"] = you_selectors.memory_rows(records=context["page"].items)
     except InvalidInput as exc:
         context["error"] = exc.message if exc.field != "page" else "That page number is not valid."
+        context["fragment_key"] = None  # an error page is never cached
         return render(request, "you/list.html", context, status=400)
     base = {k: v for k, v in (("agent", agent), ("session", session)) if v}
     context["prev_query"] = urlencode({**base, "page": context["page"].page - 1})

@@ -11,9 +11,12 @@ from django.urls import reverse
 from memportal.memory.bulk import BulkMemory, memory_bulk_load
 from tests.factories import Person
 
-# session, user, memberships (once per request, the navigation reuses them), one scan for all the
-# counts (total, agents, sessions, this filter), one page of rows.
+# session, user, memberships (once per request, the navigation reuses them; with the person's data
+# version, you/fragments.py), one scan for all the counts (total, agents, sessions, this filter),
+# one page of rows.
 LIST_QUERIES = 5
+# The same page again, nothing written since: the list comes from the per-person fragment cache.
+LIST_QUERIES_CACHED = 3
 
 
 def _load(who: Person, count: int) -> None:
@@ -48,6 +51,9 @@ def test_it_runs_the_same_few_queries_for_one_memory_and_for_many(
         response = alice_client.get(reverse("you:list"), params)
     assert response.status_code == 200
     assert "fact number" in response.content.decode()
+    with django_assert_max_num_queries(LIST_QUERIES_CACHED):
+        again = alice_client.get(reverse("you:list"), params)
+    assert again.content.decode().count("fact number") == response.content.decode().count("fact number")
 
 
 def test_it_runs_the_same_few_queries_with_several_apps(alice_client, owner, django_assert_num_queries):
