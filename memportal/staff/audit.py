@@ -16,22 +16,31 @@ from django.utils import timezone
 
 from memportal.memory import tenant_selectors
 from memportal.memory.models import ErasureReceipt, Membership, Tenant
+from memportal.memory.retention import months_before
 from memportal.memory.tenant_selectors import AuditFilter
 
 from .models import TenantAuditReport
 
-#: Without a retention setting for the tenant, memories older than this are reported.
+#: Without an auto-delete default for the tenant, memories older than this are reported.
 DEFAULT_RETENTION_DAYS = 365
 
+#: A stored nightly report keeps the largest this many people, agents and sessions (with the
+#: totals): unbounded, every session was a row (9.8 MB of JSON a night for a 500k-memory tenant).
+STORED_TOP = 1000
 
-def retention_days(tenant: Tenant) -> int:
-    """The tenant's retention in days (no such setting exists yet: the default)."""
-    return int(getattr(tenant, "retention_days", None) or DEFAULT_RETENTION_DAYS)
+
+def retention_days(tenant: Tenant, *, now: datetime) -> int:
+    """The tenant's auto-delete default (set by staff) in days, or DEFAULT_RETENTION_DAYS."""
+    months = getattr(tenant, "retention_months", None)
+    if not months:
+        return DEFAULT_RETENTION_DAYS
+    return (now - months_before(now, months)).days
 
 
-def audit_report(tenant: Tenant, *, labels: bool = True) -> dict[str, Any]:
+def audit_report(tenant: Tenant, *, labels: bool = True, top: int | None = None) -> dict[str, Any]:
     """The audit of one tenant now. ``labels=False`` leaves out people's labels (emails, the app's
-    ids): a stored report keeps only subject ids and counts, never an identifier erasure removes."""
+    ids): a stored report keeps only subject ids and counts, never an identifier erasure removes.
+    ``top`` keeps the largest ``top`` rows of each per-person/agent/session list (totals stay exact)."""
     names = tenant_selectors.tenant_people_labels(tenant=tenant) if labels else {}
     active = set(Membership.objects.filter(tenant=tenant, ended_at__isnull=True).values_list("subject_id", flat=True))
 
@@ -39,13 +48,17 @@ def audit_report(tenant: Tenant, *, labels: bool = True) -> dict[str, Any]:
         return [{"value": c.value, "count": c.count}
                 for c in tenant_selectors.tenant_scope_counts(tenant=tenant, key=key)]
 
+    def largest(items: list[dict]) -> list[dict]:
+        return items if top is None else sorted(items, key=lambda r: (-r["count"], r["value"]))[:top]
+
     per_person = [
         {**row, **({"label": names.get(row["value"], "")} if labels else {}), "member": row["value"] in active}
         for row in rows("user_id")
     ]
+    per_agent, per_session = rows("agent_id"), rows("run_id")
     orphans = tenant_selectors.tenant_orphan_counts(tenant=tenant)
     now = timezone.now()
-    days = retention_days(tenant)
+    days = retention_days(tenant, now=now)
     # Created before the first day inside the retention window (AuditFilter.date_to is inclusive).
     before = (now - timedelta(days=days)).date() - timedelta(days=1)
     erasures = ErasureReceipt.objects.filter(tenant=tenant, finished_at__gte=now - timedelta(days=1))
@@ -57,11 +70,15 @@ def audit_report(tenant: Tenant, *, labels: bool = True) -> dict[str, Any]:
         "at": now.isoformat(),
         "memories": tenant_selectors.tenant_memory_count(tenant=tenant),
         "people": len(per_person),
-        "per_person": per_person,
-        "per_agent": rows("agent_id"),
-        "per_session": rows("run_id"),
+        "agents": len(per_agent),
+        "sessions": len(per_session),
+        "lists_cut_to": top,
+        "per_person": largest(per_person),
+        "per_agent": largest(per_agent),
+        "per_session": largest(per_session),
         "retention": {
-            "days": days, "default": days == DEFAULT_RETENTION_DAYS and not getattr(tenant, "retention_days", None),
+            "days": days, "months": getattr(tenant, "retention_months", None) or None,
+            "default": not getattr(tenant, "retention_months", None),
             "memories_older": tenant_selectors.tenant_memory_count(tenant=tenant, flt=AuditFilter(date_to=before)),
         },
         "people_paused": Membership.objects.filter(tenant=tenant, ended_at__isnull=True, memory_paused=True).count(),
@@ -81,7 +98,7 @@ def audit_report_store(*, tenant: Tenant, scheduled_for: datetime | None = None)
         if done is not None:
             return done
     started = time.monotonic()
-    counts = audit_report(tenant, labels=False)
+    counts = audit_report(tenant, labels=False, top=STORED_TOP)
     try:
         with transaction.atomic():
             return TenantAuditReport.objects.create(

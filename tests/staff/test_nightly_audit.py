@@ -46,7 +46,8 @@ def test_the_nightly_run_stores_one_report_per_tenant_with_the_counts(audited, o
     assert {r["value"]: r["count"] for r in counts["per_person"]} == {
         owner.member.subject_id: 4, colleague.member.subject_id: 3}
     assert all("label" not in r for r in counts["per_person"])  # no emails or app ids are stored
-    assert counts["retention"] == {"days": 365, "default": True, "memories_older": 2}
+    assert counts["retention"] == {"days": 365, "months": None, "default": True, "memories_older": 2}
+    assert counts["agents"] == 2 and counts["sessions"] == 1
     assert counts["people_paused"] == 1
     assert counts["erasures_last_day"]["total"] == 1
     assert reports["sports_brand_portal"].counts["memories"] == 5
@@ -91,3 +92,21 @@ def test_no_one_else_reaches_a_report(client, staff, sports_staff, owner, audite
     assert client.get(f"/staff/concierge_app/audit-reports/{concierge.pk}/download/").status_code == 403
     client.force_login(person("root", "concierge_app", superuser=True).user)
     assert client.get(f"/staff/concierge_app/audit-reports/{concierge.pk}/download/").status_code == 200
+
+
+def test_a_stored_report_keeps_the_largest_lists_and_exact_totals(owner, colleague, monkeypatch):
+    monkeypatch.setattr("memportal.staff.audit.STORED_TOP", 1)
+    bulk_memories(member=owner.member, count=2, agent_id="travel", run_id="r1")
+    bulk_memories(member=colleague.member, count=3, agent_id="food", run_id="r2")
+    counts = nightly_audit_run(scheduled_for=NIGHT)[0].counts
+    assert counts["people"] == 2 and counts["agents"] == 2 and counts["sessions"] == 2
+    assert counts["per_person"] == [{"value": colleague.member.subject_id, "count": 3, "member": True}]
+    assert counts["per_session"] == [{"value": "r2", "count": 3}] and counts["lists_cut_to"] == 1
+
+
+def test_the_tenant_auto_delete_default_is_the_audits_retention(owner):
+    owner.member.tenant.__class__.objects.filter(pk=owner.member.tenant_id).update(retention_months=3)
+    bulk_memories(member=owner.member, count=1)
+    counts = nightly_audit_run(scheduled_for=NIGHT)[0].counts
+    assert counts["retention"]["months"] == 3 and 89 <= counts["retention"]["days"] <= 92
+    assert counts["retention"]["default"] is False
