@@ -203,14 +203,16 @@ class Feedback(_SqlStore):
             params.append(memory_ids)
         return where, params
 
+    table = "memory_memoryfeedback"
+
     def erase(self, run: Run, cursor: Any) -> int:
         where, params = self._where(run.scope, cursor, run.memory_ids)
-        cursor.execute(f"DELETE FROM memory_memoryfeedback WHERE {where}", params)
+        cursor.execute(f"DELETE FROM {self.table} WHERE {where}", params)
         return cursor.rowcount
 
     def count(self, scope: Scope, cursor: Any) -> int:
         where, params = self._where(scope, cursor, [])
-        cursor.execute(f"SELECT count(*) FROM memory_memoryfeedback WHERE {where}", params)
+        cursor.execute(f"SELECT count(*) FROM {self.table} WHERE {where}", params)
         return cursor.fetchone()[0]
 
 
@@ -219,16 +221,7 @@ class MemoryReads(Feedback):
     session per row, and who read (a key prefix or a staff email). Scoped like feedback rows."""
 
     name, label = "memory_reads", "Reads of each memory (the ledger)"
-
-    def erase(self, run: Run, cursor: Any) -> int:
-        where, params = self._where(run.scope, cursor, run.memory_ids)
-        cursor.execute(f"DELETE FROM memory_memoryread WHERE {where}", params)
-        return cursor.rowcount
-
-    def count(self, scope: Scope, cursor: Any) -> int:
-        where, params = self._where(scope, cursor, [])
-        cursor.execute(f"SELECT count(*) FROM memory_memoryread WHERE {where}", params)
-        return cursor.fetchone()[0]
+    table = "memory_memoryread"
 
 
 class Messages(_SqlStore):

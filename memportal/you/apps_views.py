@@ -56,25 +56,28 @@ def apps_index(request: HttpRequest) -> HttpResponse:
     })
 
 
-@login_required
-@require_POST
-def app_remembering(request: HttpRequest, slug: str) -> HttpResponse:
-    member = _own_app(request, slug)
-    stopped = _stopped(request)
-    services.memory_pause_set(member=member, paused=stopped)
-    messages.success(request, f"{member.tenant.name} can no longer save new memories about you."
-                     if stopped else f"{member.tenant.name} may save new memories about you again.")
-    return redirect(reverse("you:apps") + f"#app-{member.tenant.slug}")
+#: Per control: the service that sets it, and what the person is told after stopping / resuming.
+APP_CONTROLS = {
+    "remembering": (
+        lambda member, stopped: services.memory_pause_set(member=member, paused=stopped),
+        "{app} can no longer save new memories about you.", "{app} may save new memories about you again.",
+    ),
+    "reading": (
+        lambda member, stopped: services.memory_reads_stop_set(member=member, stopped=stopped),
+        "{app} can no longer read your memories.", "{app} may read your memories again.",
+    ),
+}
 
 
 @login_required
 @require_POST
-def app_reading(request: HttpRequest, slug: str) -> HttpResponse:
+def app_control(request: HttpRequest, slug: str, control: str) -> HttpResponse:
+    """Stop (``stopped=1``) or resume (``stopped=0``) one app remembering or reading the person."""
     member = _own_app(request, slug)
     stopped = _stopped(request)
-    services.memory_reads_stop_set(member=member, stopped=stopped)
-    messages.success(request, f"{member.tenant.name} can no longer read your memories."
-                     if stopped else f"{member.tenant.name} may read your memories again.")
+    control_set, said_stopped, said_resumed = APP_CONTROLS[control]
+    control_set(member, stopped)
+    messages.success(request, (said_stopped if stopped else said_resumed).format(app=member.tenant.name))
     return redirect(reverse("you:apps") + f"#app-{member.tenant.slug}")
 
 

@@ -30,7 +30,8 @@ urlpatterns = [
     path("import/confirm/", import_views.import_confirm, name="import_confirm"),
     # "Your apps" (issue 12): every app that holds memories about the person, and its controls.
     path("apps/", apps_views.apps_index, name="apps"),
-    path("apps/<str:slug>/remembering/", apps_views.app_remembering, name="app_remembering"),
-    path("apps/<str:slug>/reading/", apps_views.app_reading, name="app_reading"),
+    path("apps/<str:slug>/remembering/", apps_views.app_control, {"control": "remembering"},
+         name="app_remembering"),
+    path("apps/<str:slug>/reading/", apps_views.app_control, {"control": "reading"}, name="app_reading"),
     path("apps/<str:slug>/erase/", apps_views.app_erase, name="app_erase"),
 ]

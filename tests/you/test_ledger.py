@@ -43,7 +43,8 @@ def test_every_api_read_is_counted_per_memory_and_day(named_alice, app_key, alic
     Membership.objects.filter(pk=colleague.member.pk).update(external_id="bob-ext")
     assert _api(raw, "get", f"/v1/memories/{alice_memory.id}/").status_code == 200
     assert _api(raw, "post", "/v2/memories/", {"filters": {"user_id": "alice-ext"}}).status_code == 200
-    search = _api(raw, "post", "/v2/memories/search/", {"query": "vegetarian", "filters": {"user_id": "*"}})
+    search = _api(raw, "post", "/v2/memories/search/", {"query": "vegetarian", "filters": {"user_id": "*"},
+                                                              "threshold": 0})
     assert search.status_code == 200
     assert _api(raw, "get", f"/v1/memories/{alice_memory.id}/history/").status_code == 200
     export = _api(raw, "post", "/v1/exports/get/", {"filters": {"user_id": "alice-ext"}})
