@@ -106,7 +106,7 @@ def test_auto_delete_choice_job_and_receipt(sized):
 def test_staff_set_the_default_auto_delete(sized):
     page = sized
     staff = person("concierge_staff", "concierge_app", role="staff")
-    sign_in(page, staff.email, PASSWORD)
+    sign_in(page, staff.email, PASSWORD, then="**/staff/")
     page.goto("/staff/")
     page.get_by_role("link", name="Default auto-delete for Concierge App").click()
     page.get_by_label("Default auto-delete").select_option(label="After 18 months")

@@ -5,18 +5,14 @@ from __future__ import annotations
 import pytest
 
 from memportal.memory.services import memory_add
-from tests.browser.conftest import shot, sign_in
+from tests.browser.conftest import both_viewports, shot, sign_in
 from tests.factories import PASSWORD, person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
 
-
-@pytest.mark.parametrize("viewport", VIEWPORTS)
-def test_search_shows_words_for_matches_and_hides_unrelated_memories(page, viewport):
-    width, height = VIEWPORTS[viewport]
-    page.set_viewport_size({"width": width, "height": height})
+@both_viewports
+def test_search_shows_words_for_matches_and_hides_unrelated_memories(page):
     alice = person("alice")
     for text in ("I like window seats on long flights", "I am vegetarian", "My favourite football team is Benfica"):
         memory_add(member=alice.member, messages=text, agent_id="concierge", run_id="trip-1")
@@ -28,11 +24,11 @@ def test_search_shows_words_for_matches_and_hides_unrelated_memories(page, viewp
     assert "strong match" in results.inner_text()
     assert "vegetarian" not in results.inner_text() and "Benfica" not in results.inner_text()
     assert "0." not in results.locator(".meta").first.inner_text()  # no raw score
-    shot(page, f"search-12-strong-match-{viewport}")
+    shot(page, "search-12-strong-match")
 
     page.goto("/you/search/?q=parking+garage")
     assert "Nothing matched" in page.locator("#results").inner_text()
-    shot(page, f"search-12-nothing-matched-{viewport}")
+    shot(page, "search-12-nothing-matched")
     assert page.watch.errors == []
 
 

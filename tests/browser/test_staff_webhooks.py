@@ -25,7 +25,7 @@ def test_staff_see_the_attempts_of_a_delivery_that_was_retried(page):
     finally:
         receiver.stop()
 
-    sign_in(page, staff.email, PASSWORD)
+    sign_in(page, staff.email, PASSWORD, then="**/staff/")
     page.goto("/staff/concierge_app/")
     page.get_by_role("link", name="webhooks and deliveries").click()
     page.wait_for_url("**/staff/concierge_app/webhooks/")
