@@ -183,17 +183,19 @@ def tenant_subject_ids(*, tenant: Tenant, flt: AuditFilter | None = None) -> lis
     return sorted(r[0] for r in rows if r[0])
 
 
-def tenant_scope_counts(*, tenant: Tenant, key: str, flt: AuditFilter | None = None) -> list[ScopeCount]:
-    """Counts per person (key='user_id'), agent ('agent_id') or session ('run_id'), largest first."""
+def tenant_scope_counts(
+    *, tenant: Tenant, key: str, flt: AuditFilter | None = None, limit: int | None = None
+) -> list[ScopeCount]:
+    """Counts per person (key='user_id'), agent ('agent_id') or session ('run_id'), largest first;
+    the ``limit`` largest when given (one query either way)."""
     if key not in {"user_id", "agent_id", "run_id"}:
         raise InvalidInput("key", "must be user_id, agent_id or run_id")
     where, params = _tenant_sql(tenant, flt)
-    rows = _fetch(
-        f"SELECT payload->>'{key}' AS v, count(*) FROM {TABLE} "
-        f"WHERE {where} AND payload->>'{key}' IS NOT NULL GROUP BY v ORDER BY count(*) DESC, v",
-        params,
-    )
-    return [ScopeCount(r[0], r[1]) for r in rows]
+    sql = (f"SELECT payload->>'{key}' AS v, count(*) FROM {TABLE} "
+           f"WHERE {where} AND payload->>'{key}' IS NOT NULL GROUP BY v ORDER BY count(*) DESC, v")
+    if limit is not None:
+        sql, params = sql + " LIMIT %s", [*params, limit]
+    return [ScopeCount(r[0], r[1]) for r in _fetch(sql, params)]
 
 
 #: Suggestions per lookup and rows per summary table on the staff page.
@@ -205,15 +207,7 @@ def tenant_scope_top(
     *, tenant: Tenant, key: str, flt: AuditFilter | None = None, limit: int = SUMMARY_LIMIT
 ) -> list[ScopeCount]:
     """The ``limit`` largest counts per person/agent/session for a filter: one query, bounded output."""
-    if key not in {"user_id", "agent_id", "run_id"}:
-        raise InvalidInput("key", "must be user_id, agent_id or run_id")
-    where, params = _tenant_sql(tenant, flt)
-    rows = _fetch(
-        f"SELECT payload->>'{key}' AS v, count(*) FROM {TABLE} "
-        f"WHERE {where} AND payload->>'{key}' IS NOT NULL GROUP BY v ORDER BY count(*) DESC, v LIMIT %s",
-        [*params, limit],
-    )
-    return [ScopeCount(r[0], r[1]) for r in rows]
+    return tenant_scope_counts(tenant=tenant, key=key, flt=flt, limit=limit)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def audit_report(tenant: Tenant, *, labels: bool = True, top: int | None = None)
                 for c in tenant_selectors.tenant_scope_counts(tenant=tenant, key=key)]
 
     def largest(items: list[dict]) -> list[dict]:
-        return items if top is None else sorted(items, key=lambda r: (-r["count"], r["value"]))[:top]
+        return items if top is None else items[:top]  # tenant_scope_counts gives them largest first
 
     per_person = [
         {**row, **({"label": names.get(row["value"], "")} if labels else {}), "member": row["value"] in active}

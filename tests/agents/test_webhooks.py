@@ -15,6 +15,7 @@ from django.test import Client
 
 from memportal import erasure
 from memportal.agents.models import Webhook, WebhookAttempt, WebhookDelivery
+from memportal.agents.services import appkey_create
 from memportal.agents.webhooks import signature_verify
 from memportal.memory import services
 from memportal.memory.models import ErasureReceipt
@@ -59,6 +60,19 @@ def add(key: str, text: str, user_id: str = "dana") -> str:
                                                          "user_id": user_id, "infer": False})
     assert response.status_code == 200, response.content
     return response.json()["results"][0]["id"]
+
+
+def delivery_retried_once():
+    """A concierge webhook whose one delivery failed once (500) and then succeeded."""
+    receiver = Receiver(statuses=[500]).start()
+    try:
+        key = appkey_create(tenant=tenant("concierge_app"), name="crm")[1]
+        create(key, receiver.url)
+        add(key, "Dana prefers aisle seats")
+        run_webhook_deliveries(rounds=2)
+    finally:
+        receiver.stop()
+    return WebhookDelivery.objects.get()
 
 
 def test_the_platform_paths_create_list_update_and_delete_a_webhook(concierge_key, receiver):

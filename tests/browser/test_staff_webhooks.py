@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from memportal.agents.services import appkey_create
-from tests.agents.receiver import Receiver
-from tests.agents.test_webhooks import add, create
+from tests.agents.test_webhooks import delivery_retried_once
 from tests.browser.conftest import shot, sign_in
-from tests.factories import PASSWORD, person, tenant
-from tests.queue import run_webhook_deliveries
+from tests.factories import PASSWORD, person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_staff_see_the_attempts_of_a_delivery_that_was_retried(page):
     staff = person("concierge_staff", "concierge_app", role="staff")
-    receiver = Receiver(statuses=[500]).start()
-    try:
-        key = appkey_create(tenant=tenant("concierge_app"), name="crm")[1]
-        create(key, receiver.url)
-        add(key, "Dana prefers aisle seats")
-        run_webhook_deliveries(rounds=2)
-    finally:
-        receiver.stop()
+    delivery_retried_once()
 
     sign_in(page, staff.email, PASSWORD, then="**/staff/")
     page.goto("/staff/concierge_app/")

@@ -5,29 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from memportal.agents.models import WebhookDelivery
-from memportal.agents.services import appkey_create
 from memportal.staff.models import AccessRecord
-from tests.agents.receiver import Receiver
-from tests.agents.test_webhooks import add, create
-from tests.factories import tenant
-from tests.queue import run_webhook_deliveries
+from tests.agents.test_webhooks import delivery_retried_once
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def delivered_twice():
-    """A concierge webhook whose one delivery failed once (500) and then succeeded."""
-    receiver = Receiver(statuses=[500]).start()
-    try:
-        key = appkey_create(tenant=tenant("concierge_app"), name="crm")[1]
-        create(key, receiver.url)
-        add(key, "Dana prefers aisle seats")
-        run_webhook_deliveries(rounds=2)
-    finally:
-        receiver.stop()
-    return WebhookDelivery.objects.get()
+    return delivery_retried_once()
 
 
 def test_staff_see_each_attempt_of_each_delivery_and_the_look_is_logged(client, staff, delivered_twice):
